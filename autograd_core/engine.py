@@ -1,0 +1,192 @@
+"""backward(): walk the graph in reverse topological order and apply the chain rule.
+
+The walk is iterative (an explicit stack, no recursion), so a chain of a million ops works. Each
+gradient is dropped from the working table as soon as its tensor has been processed, and each node
+releases its saved values as it is passed (unless ``retain_graph=True``), so memory falls during
+the walk instead of peaking at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import ShapeError
+from .function import check_finite
+from .mode import _GradMode, state
+from .tensor import Tensor, to_array
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """The tensors that require grad in the graph of ``root``, each listed after its inputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None:
+            for inp in node.inputs:
+                if inp._requires_grad and id(inp) not in visited:
+                    stack.append((inp, False))
+    return order
+
+
+def sum_to_shape(grad, shape: tuple[int, ...]):
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched.
+
+    Works on numpy arrays and on Tensors alike (it only uses ``.sum`` and ``.reshape``).
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ShapeError(f"sum_to_shape: gradient of shape {grad.shape} cannot be reduced to "
+                         f"{shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _fit_to_input(grad, inp: Tensor, op: str):
+    """The central step applied to every input gradient: match the input's shape and dtype."""
+    if grad.shape != inp.data.shape:
+        try:
+            grad = sum_to_shape(grad, inp.data.shape)
+        except (ValueError, ShapeError) as err:
+            raise RuntimeError(f"backward of {op}: gradient of shape {grad.shape} does not fit "
+                               f"its input of shape {inp.data.shape}") from err
+    if grad.dtype != inp.data.dtype:
+        grad = grad.astype(inp.data.dtype)
+    return grad
+
+
+def _seed(root: Tensor, gradient: Any, create_graph: bool):
+    """d(root)/d(root): ones for a scalar, else the user's ``gradient`` (checked)."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise ShapeError(
+                f"backward: the output has shape {root.shape}; a gradient can be created "
+                f"implicitly only for a single-element output. Pass gradient= an array of shape "
+                f"{root.shape}, or reduce the output first (e.g. y.sum().backward())"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        seed = gradient.data if isinstance(gradient, Tensor) else to_array(gradient)
+        if seed.shape != root.shape:
+            raise ShapeError(f"backward: gradient has shape {seed.shape} {seed.dtype} but the "
+                             f"output has shape {root.shape} {root.dtype}; they must match")
+        seed = seed.astype(root.dtype, copy=False)
+        if create_graph and isinstance(gradient, Tensor):
+            return gradient
+    return Tensor._wrap(seed) if create_graph else seed
+
+
+def _as_tensor(grad) -> Tensor:
+    return grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+
+
+def _run_hooks(tensor: Tensor, grad):
+    for hook in tensor._hooks:
+        replaced = hook(_as_tensor(grad))
+        if replaced is not None:
+            replacement = replaced if isinstance(grad, Tensor) else to_array(replaced)
+            if replacement.shape != tensor.shape:
+                raise ShapeError(f"register_hook: a hook returned a gradient of shape "
+                                 f"{replacement.shape} for a tensor of shape {tensor.shape}")
+            grad = replacement
+    return grad
+
+
+def _accumulate(tensor: Tensor, grad) -> None:
+    """Add ``grad`` to ``tensor.grad``, never writing into an array someone else may hold."""
+    if isinstance(grad, Tensor):  # create_graph: keep the sum differentiable
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    elif tensor.grad is None:
+        tensor.grad = Tensor._wrap(np.array(grad, dtype=tensor.data.dtype))
+    else:
+        tensor.grad = Tensor._wrap(tensor.grad.data + grad)
+
+
+def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
+          targets: Sequence[Tensor] | None) -> list | None:
+    """The chain rule over the whole graph; returns the targets' gradients when given."""
+    order = topological_order(root)
+    grads: dict[int, Any] = {id(root): seed}
+    wanted = None if targets is None else {id(t): i for i, t in enumerate(targets)}
+    found: list = [None] * (len(targets) if targets is not None else 0)
+    anomaly = state.anomaly
+    with _GradMode(create_graph):
+        for tensor in reversed(order):
+            grad = grads.pop(id(tensor), None)
+            if grad is None:
+                continue
+            if tensor._hooks:
+                grad = _run_hooks(tensor, grad)
+            node = tensor._node
+            if wanted is not None:
+                if id(tensor) in wanted:
+                    found[wanted[id(tensor)]] = _as_tensor(grad)
+            elif node is None or tensor._retains_grad:
+                _accumulate(tensor, grad)
+            if node is None:
+                continue
+            input_grads = node.backward(grad, *node.saved_values(create_graph))
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for inp, input_grad in zip(node.inputs, input_grads):
+                if input_grad is None or not inp._requires_grad:
+                    continue
+                input_grad = _fit_to_input(input_grad, inp, node.name)
+                if anomaly:
+                    check_finite(_as_tensor(input_grad).data, node.name, "backward gradient",
+                                 node.created_at)
+                previous = grads.get(id(inp))
+                grads[id(inp)] = input_grad if previous is None else previous + input_grad
+            if not retain_graph:
+                node.release()
+    return found if targets is not None else None
+
+
+def _check_root(root: Tensor, where: str) -> None:
+    if not root._requires_grad:
+        raise RuntimeError(f"{where}: the tensor (shape {root.shape}) does not require grad and "
+                           "has no grad_fn: no input that requires grad went into it")
+
+
+def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    _check_root(root, "backward")
+    seed = _seed(root, gradient, create_graph)
+    _walk(root, seed, retain_graph or create_graph, create_graph, targets=None)
+
+
+def grad(output: Tensor, inputs: Sequence[Tensor], gradient: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False) -> list[Tensor]:
+    """d(output)/d(input) for each of ``inputs``, leaving every ``.grad`` untouched.
+
+    Inputs the output does not depend on get zeros. ``retain_graph`` defaults to
+    ``create_graph``, as in PyTorch.
+
+    >>> x = ag.tensor(3.0, requires_grad=True)
+    >>> (dx,) = ag.engine.grad(x * x, [x])       # dx == 6
+    """
+    _check_root(output, "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    seed = _seed(output, gradient, create_graph)
+    found = _walk(output, seed, retain, create_graph, targets=list(inputs))
+    return [g if g is not None else Tensor._wrap(np.zeros_like(t.data))
+            for g, t in zip(found, inputs)]

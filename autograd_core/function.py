@@ -1,0 +1,170 @@
+"""Function: one op of the graph, with its forward and its backward side by side.
+
+An op is a subclass with two methods::
+
+    class Mul(Function):
+        def forward(self, a, b):            # numpy arrays in, numpy array out
+            self.save_for_backward(a, b)
+            return a * b
+
+        def backward(self, grad, a, b):     # d(loss)/d(out), then what forward saved
+            return grad * b, grad * a       # d(loss)/d(a), d(loss)/d(b)
+
+``Mul.apply(x, y)`` runs forward on the tensors' arrays and, when a gradient is needed, returns a
+tensor whose ``grad_fn`` is this Function instance: the node of the graph. The node points to its
+inputs, never to its output (only through a weak reference), so the graph has no reference cycles
+and is freed by reference counting as soon as the user drops its output.
+
+Two rules make one backward formula serve both first and higher derivatives:
+
+- backward returns gradients with the *output's* shape; the engine sums them down to each input's
+  shape (undoing broadcasting) and casts them to the input's dtype, in one place for every op;
+- forward saves only its inputs, its output, or constants (masks, indices). In a normal backward
+  the formula runs on numpy arrays. With ``create_graph=True`` the engine hands it the input and
+  output *tensors* instead, and the same numpy-style code (operators, ``np.exp``, ``.sum``...)
+  dispatches to differentiable ops through ``Tensor.__array_ufunc__``/``__array_function__``.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import sys
+import weakref
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import AutogradError, DTypeError, ShapeError, describe
+from .mode import state
+from .tensor import Tensor
+
+_RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
+
+# Frames from these folders are engine internals; the "user line" is the first frame outside.
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + pkg + os.sep
+    for pkg in ("autograd_core", "nn")
+)
+
+
+def creation_site() -> str:
+    """``file:line in function: source`` of the innermost frame outside autograd_core and nn."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    source = linecache.getline(filename, lineno).strip()
+    return f"{filename}:{lineno} in {frame.f_code.co_name}: {source}"
+
+
+def check_finite(array: np.ndarray, op: str, what: str, site: str | None) -> None:
+    """Raise FloatingPointError naming ``op`` if ``array`` holds a NaN or an infinity."""
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        kind = "NaN" if np.isnan(array).any() else "inf"
+        where = site or "<unknown: build the graph inside detect_anomaly() to record it>"
+        raise FloatingPointError(f"detect_anomaly: {op} produced {kind} in its {what} "
+                                 f"(shape {array.shape}, {array.dtype}); op created at {where}")
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Function:
+    """Base class of every op; see the module docstring for how to write one."""
+
+    __slots__ = ("inputs", "saved", "output", "scope", "created_at", "__dict__")
+    name: ClassVar[str] = "function"
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = _snake_case(cls.__name__)
+
+    def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad, *saved):
+        """Return d(loss)/d(input) for each input (a tuple, or one value for one input)."""
+        raise NotImplementedError
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep inputs, the output, or constants (masks, indices) for backward."""
+        self.saved = values
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Which inputs want a gradient; ops may skip computing the others."""
+        return tuple(t._requires_grad for t in self.inputs)
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run forward on the inputs' arrays and record a node if any input requires grad."""
+        fn = cls()
+        fn.saved = ()
+        try:
+            out = fn.forward(*[t.data for t in inputs], **params)
+        except AutogradError:
+            raise
+        except (ValueError, TypeError, IndexError) as err:
+            raise _op_error(cls.name, inputs, err) from err
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        site = None
+        if state.anomaly:
+            site = creation_site()
+            check_finite(out, cls.name, "forward output", site)
+        if state.grad_enabled and any(t._requires_grad for t in inputs):
+            fn.inputs = inputs
+            fn.scope = "/".join(state.scopes) if state.scopes else None
+            fn.created_at = site
+            result = Tensor._wrap(out, fn)
+            fn.output = weakref.ref(result)
+            return result
+        return Tensor._wrap(out)
+
+    # -- used by the engine -------------------------------------------------------------------
+    def saved_values(self, as_tensors: bool) -> tuple:
+        """What forward saved: arrays, or (``as_tensors``) the graph's tensors they came from."""
+        if self.saved is _RELEASED:
+            raise RuntimeError(
+                f"backward: trying to backpropagate through the graph a second time, but the "
+                f"saved values of {self.name} were freed by the first backward(). Pass "
+                f"retain_graph=True to the first backward() if you need to run it again."
+            )
+        if not as_tensors:
+            return self.saved
+        output = self.output()
+        resolved = []
+        for value in self.saved:
+            if isinstance(value, np.ndarray):
+                value = next((t for t in self.inputs if t.data is value), value)
+                if output is not None and value is output.data:
+                    value = output
+            resolved.append(value)
+        return tuple(resolved)
+
+    def release(self) -> None:
+        """Drop the saved values; a later backward through this node raises a clear error."""
+        self.saved = _RELEASED
+
+    @property
+    def released(self) -> bool:
+        return self.saved is _RELEASED
+
+    def __repr__(self) -> str:
+        return f"<{self.name} node>"
+
+
+def _op_error(op: str, inputs: tuple[Tensor, ...], err: Exception) -> Exception:
+    """Rewrap a numpy error so that it names the op and the shapes and dtypes of its inputs."""
+    message = f"{op}: {err} (inputs: {describe(*[t.data for t in inputs])})"
+    if isinstance(err, IndexError):
+        return IndexError(message)
+    if isinstance(err, TypeError):
+        return DTypeError(message)
+    return ShapeError(message)

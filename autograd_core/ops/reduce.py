@@ -1,0 +1,91 @@
+"""Reductions over axes: sum, mean, max/min, logsumexp.
+
+``axis`` reaches forward already normalised to a tuple of non-negative axes (or None for all);
+backward reshapes the gradient to the kept-dims shape and lets broadcasting spread it back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` with every reduced axis set to 1 (what ``keepdims=True`` gives)."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _drop_axes(kept: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
+    """Remove the reduced axes from a keepdims result (what ``keepdims=False`` gives)."""
+    return kept.reshape(()) if axis is None else np.squeeze(kept, axis=axis)
+
+
+class Sum(Function):
+    """out = sum of a over ``axis``;  d/da = 1 for every element summed."""
+
+    def forward(self, a, axis, keepdims):
+        self.shape, self.kept = a.shape, kept_shape(a.shape, axis)
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, grad):
+        return np.broadcast_to(grad.reshape(self.kept), self.shape)
+
+
+class Mean(Function):
+    """out = mean of a over ``axis``;  d/da = 1 / n, n the number of elements averaged."""
+
+    def forward(self, a, axis, keepdims):
+        self.shape, self.kept = a.shape, kept_shape(a.shape, axis)
+        self.count = a.size if axis is None else int(np.prod([a.shape[i] for i in axis]))
+        return a.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, grad):
+        return np.broadcast_to(grad.reshape(self.kept) / self.count, self.shape)
+
+
+class Max(Function):
+    """out = max of a over ``axis``; the gradient goes to the arg-max, split evenly on ties.
+
+    Splitting ties (as PyTorch's ``amax`` does) keeps the gradient symmetric: max(x, x) gives
+    1/2 to each copy, so the total gradient is still exactly 1.
+    """
+
+    extreme = staticmethod(np.max)
+
+    def forward(self, a, axis, keepdims):
+        self.kept = kept_shape(a.shape, axis)
+        top = self.extreme(a, axis=axis, keepdims=True)
+        hits = (a == top).astype(a.dtype)
+        self.save_for_backward(hits / hits.sum(axis=axis, keepdims=True))
+        return top if keepdims else _drop_axes(top, axis)
+
+    def backward(self, grad, shares):
+        return grad.reshape(self.kept) * shares
+
+
+class Min(Max):
+    """out = min of a over ``axis``; the gradient goes to the arg-min, split evenly on ties."""
+
+    extreme = staticmethod(np.min)
+
+
+class LogSumExp(Function):
+    """out = log(sum(e**a)) over ``axis``, shifted by the max for stability;
+    d/da = e**(a - out)."""
+
+    name = "logsumexp"
+
+    def forward(self, a, axis, keepdims):
+        self.kept = kept_shape(a.shape, axis)
+        shift = a.max(axis=axis, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)
+        kept = shift + np.log(np.exp(a - shift).sum(axis=axis, keepdims=True))
+        out = kept if keepdims else _drop_axes(kept, axis)
+        self.save_for_backward(a, out)
+        return out
+
+    def backward(self, grad, a, out):
+        return grad.reshape(self.kept) * np.exp(a - out.reshape(self.kept))

@@ -1,0 +1,251 @@
+"""Tensor: a numpy array, its gradient, and the node of the graph that made it.
+
+The class is deliberately thin: it stores data and graph links and knows no derivative formula.
+Arithmetic, reductions and the other ops are attached in one place, ``autograd_core.ops``, from the
+``Function`` classes that hold each op's forward and backward side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DTypeError
+
+if TYPE_CHECKING:
+    from .function import Function
+
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the dtype given to Python floats and lists (float32 unless changed)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype given to Python floats and lists."""
+    return _default_dtype
+
+
+def to_array(data: Any, dtype=None) -> np.ndarray:
+    """Convert ``data`` to a numpy array following the dtype rules.
+
+    numpy arrays and numpy scalars keep their dtype; Python floats (and lists of them) become the
+    default dtype (float32); Python ints become int64 and bools bool, as in PyTorch.
+    """
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+    else:
+        array = np.asarray(data)
+        if array.dtype.kind == "f":
+            array = array.astype(_default_dtype, copy=False)
+        elif array.dtype.kind not in "biu":
+            raise DTypeError(
+                f"tensor: cannot make a Tensor from {type(data).__name__} "
+                f"(numpy dtype {array.dtype}); expected numbers, nested lists of numbers or an "
+                "array"
+            )
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+def _check_can_require_grad(array: np.ndarray) -> None:
+    if array.dtype.kind not in "fc":
+        raise DTypeError(
+            f"requires_grad: only floating-point tensors can require gradients, got a tensor of "
+            f"dtype {array.dtype} and shape {array.shape}; make it float first, e.g. "
+            f"ag.tensor(values, dtype=np.float32)"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    >>> x = ag.tensor(2.0, requires_grad=True)
+    >>> y = x * x + 3 * x            # the graph: mul, mul, add
+    >>> y.backward()
+    >>> x.grad.item()                # dy/dx = 2x + 3
+    7.0
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "name", "_retains_grad", "_hooks",
+                 "__weakref__")
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype=None, name: str | None = None):
+        self.data = to_array(data, dtype)
+        self.grad: Tensor | None = None
+        self._node: Function | None = None
+        self.name = name
+        self._retains_grad = False
+        self._hooks: list[Callable] | None = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, node: Function | None = None) -> Tensor:
+        """Fast constructor for op outputs: no conversion, no checks."""
+        t = object.__new__(cls)
+        t.data = array
+        t.grad = None
+        t._node = node
+        t._requires_grad = node is not None
+        t.name = None
+        t._retains_grad = False
+        t._hooks = None
+        return t
+
+    # -- attributes -------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (only on leaves) and return self."""
+        if flag:
+            _check_can_require_grad(self.data)
+        elif self._node is not None:
+            raise RuntimeError(
+                "requires_grad_: a non-leaf tensor (output of an op) cannot stop requiring grad; "
+                "use .detach() to get a tensor outside the graph"
+            )
+        self._requires_grad = bool(flag)
+        return self
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op."""
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The node (a ``Function``) that produced this tensor, None for leaves."""
+        return self._node
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    __hash__ = object.__hash__  # == builds a comparison tensor, so hash by identity
+
+    # -- conversions ------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shared, not copied); it carries no graph."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert to a number, got shape "
+                             f"{self.shape}")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is "
+                             "ambiguous; use .any() / .all() on .numpy()")
+        return bool(self.data)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False)."""
+        return Tensor._wrap(self.data)
+
+    # -- gradients --------------------------------------------------------------------------
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retains_grad = True
+        return self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed.
+
+        A hook may return a replacement gradient. Returns a function that removes the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                               "require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return lambda: self._hooks.remove(hook)
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is d(loss)/d(self) and must be given for non-scalar tensors. The graph is
+        freed afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
+        pass itself so that gradients can be differentiated again.
+        """
+        from .engine import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad = None``)."""
+        self.grad = None
+
+    # -- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, threshold=20,
+                               prefix="tensor(")
+        extras = []
+        if self.data.dtype != _default_dtype and self.data.dtype.kind == "f":
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node.name}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
+    """Make a leaf tensor holding a copy of ``data``.
+
+    >>> ag.tensor([1.0, 2.0])                 # Python floats -> float32
+    >>> ag.tensor(np.ones(3))                 # numpy keeps float64
+    """
+    array = np.array(to_array(data, dtype), copy=True)
+    return Tensor(array, requires_grad=requires_grad, name=name)
