@@ -19,25 +19,43 @@ from .mode import _GradMode, state
 from .tensor import Tensor, to_array
 
 
+def _count_consumers(root: Tensor) -> dict[int, int]:
+    """For each tensor that requires grad in the graph of ``root``: how many edges consume it.
+
+    A tensor's gradient is complete once all its consumers have passed theirs back, which is how
+    the walk below knows when a tensor is ready, with no recursion and no sorting.
+    """
+    consumers = {id(root): 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()._node
+        if node is None:
+            continue
+        for inp in node.inputs:
+            if inp._requires_grad:
+                key = id(inp)
+                if key in consumers:
+                    consumers[key] += 1
+                else:
+                    consumers[key] = 1
+                    stack.append(inp)
+    return consumers
+
+
 def topological_order(root: Tensor) -> list[Tensor]:
     """The tensors that require grad in the graph of ``root``, each listed after its inputs."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._node
-        if node is not None:
-            for inp in node.inputs:
-                if inp._requires_grad and id(inp) not in visited:
-                    stack.append((inp, False))
+    consumers = _count_consumers(root)
+    order, ready = [], [root]
+    while ready:
+        tensor = ready.pop()
+        order.append(tensor)
+        if tensor._node is not None:
+            for inp in tensor._node.inputs:
+                if inp._requires_grad:
+                    consumers[id(inp)] -= 1
+                    if consumers[id(inp)] == 0:
+                        ready.append(inp)
+    order.reverse()
     return order
 
 
@@ -122,39 +140,54 @@ def _accumulate(tensor: Tensor, grad) -> None:
 
 def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
           targets: Sequence[Tensor] | None) -> list | None:
-    """The chain rule over the whole graph; returns the targets' gradients when given."""
-    order = topological_order(root)
+    """The chain rule over the whole graph; returns the targets' gradients when given.
+
+    Tensors are processed from the output back, each once all its consumers have passed their
+    gradient contributions to it; its own gradient is then dropped from the table.
+    """
+    consumers = _count_consumers(root)
     grads: dict[int, Any] = {id(root): seed}
     wanted = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found: list = [None] * (len(targets) if targets is not None else 0)
     anomaly = state.anomaly
+    ready = [root]
     with _GradMode(create_graph):
-        for tensor in reversed(order):
+        while ready:
+            tensor = ready.pop()
             grad = grads.pop(id(tensor), None)
-            if grad is None:
-                continue
-            if tensor._hooks:
-                grad = _run_hooks(tensor, grad)
             node = tensor._node
-            if wanted is not None:
-                if id(tensor) in wanted:
-                    found[wanted[id(tensor)]] = _as_tensor(grad)
-            elif node is None or tensor._retains_grad:
-                _accumulate(tensor, grad)
+            if grad is not None:
+                if tensor._hooks:
+                    grad = _run_hooks(tensor, grad)
+                if wanted is not None:
+                    if id(tensor) in wanted:
+                        found[wanted[id(tensor)]] = _as_tensor(grad)
+                elif node is None or tensor._retains_grad:
+                    _accumulate(tensor, grad)
             if node is None:
                 continue
-            input_grads = node.backward(grad, *node.saved_values(create_graph))
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
+            if grad is not None:
+                saved = node.saved_values(tensor if create_graph else None)
+                input_grads = node.backward(grad, *saved)
+                if input_grads.__class__ is not tuple:
+                    input_grads = (input_grads,)
+            else:  # nothing flows through this node (e.g. its gradient was None): only count
+                input_grads = (None,) * len(node.inputs)
             for inp, input_grad in zip(node.inputs, input_grads):
-                if input_grad is None or not inp._requires_grad:
+                if not inp._requires_grad:
                     continue
-                input_grad = _fit_to_input(input_grad, inp, node.name)
-                if anomaly:
-                    check_finite(_as_tensor(input_grad).data, node.name, "backward gradient",
-                                 node.created_at)
-                previous = grads.get(id(inp))
-                grads[id(inp)] = input_grad if previous is None else previous + input_grad
+                key = id(inp)
+                if input_grad is not None:
+                    if input_grad.shape != inp.data.shape or input_grad.dtype != inp.data.dtype:
+                        input_grad = _fit_to_input(input_grad, inp, node.name)
+                    if anomaly:
+                        check_finite(_as_tensor(input_grad).data, node.name,
+                                     "backward gradient", node.created_at)
+                    previous = grads.get(key)
+                    grads[key] = input_grad if previous is None else previous + input_grad
+                consumers[key] -= 1
+                if consumers[key] == 0:
+                    ready.append(inp)
             if not retain_graph:
                 node.release()
     return found if targets is not None else None

@@ -12,8 +12,8 @@ An op is a subclass with two methods::
 
 ``Mul.apply(x, y)`` runs forward on the tensors' arrays and, when a gradient is needed, returns a
 tensor whose ``grad_fn`` is this Function instance: the node of the graph. The node points to its
-inputs, never to its output (only through a weak reference), so the graph has no reference cycles
-and is freed by reference counting as soon as the user drops its output.
+inputs, never to its output, so the graph has no reference cycles and is freed by reference
+counting as soon as the user drops its output.
 
 Two rules make one backward formula serve both first and higher derivatives:
 
@@ -31,7 +31,6 @@ import linecache
 import os
 import re
 import sys
-import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -77,8 +76,12 @@ def _snake_case(name: str) -> str:
 class Function:
     """Base class of every op; see the module docstring for how to write one."""
 
-    __slots__ = ("inputs", "saved", "output", "scope", "created_at", "__dict__")
+    __slots__ = ("inputs", "__dict__")
     name: ClassVar[str] = "function"
+    # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
+    saved: tuple = ()
+    scope: str | None = None
+    created_at: str | None = None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -105,46 +108,46 @@ class Function:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run forward on the inputs' arrays and record a node if any input requires grad."""
         fn = cls()
-        fn.saved = ()
         try:
             out = fn.forward(*[t.data for t in inputs], **params)
         except AutogradError:
             raise
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls.name, inputs, err) from err
-        if type(out) is not np.ndarray:
+        if out.__class__ is not np.ndarray:
             out = np.asarray(out)
-        site = None
-        if state.anomaly:
-            site = creation_site()
-            check_finite(out, cls.name, "forward output", site)
-        if state.grad_enabled and any(t._requires_grad for t in inputs):
-            fn.inputs = inputs
-            fn.scope = "/".join(state.scopes) if state.scopes else None
-            fn.created_at = site
-            result = Tensor._wrap(out, fn)
-            fn.output = weakref.ref(result)
-            return result
+        mode = state
+        if mode.anomaly:
+            fn.created_at = creation_site()
+            check_finite(out, cls.name, "forward output", fn.created_at)
+        if mode.grad_enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    fn.inputs = inputs
+                    if mode.scopes:
+                        fn.scope = "/".join(mode.scopes)
+                    return Tensor._wrap(out, fn)
         return Tensor._wrap(out)
 
     # -- used by the engine -------------------------------------------------------------------
-    def saved_values(self, as_tensors: bool) -> tuple:
-        """What forward saved: arrays, or (``as_tensors``) the graph's tensors they came from."""
+    def saved_values(self, output: Tensor | None = None) -> tuple:
+        """What forward saved: arrays, or, given this node's ``output`` tensor (create_graph),
+        the graph's tensors those arrays belong to, so the backward formula is recorded."""
         if self.saved is _RELEASED:
             raise RuntimeError(
                 f"backward: trying to backpropagate through the graph a second time, but the "
                 f"saved values of {self.name} were freed by the first backward(). Pass "
                 f"retain_graph=True to the first backward() if you need to run it again."
             )
-        if not as_tensors:
+        if output is None:
             return self.saved
-        output = self.output()
         resolved = []
         for value in self.saved:
             if isinstance(value, np.ndarray):
-                value = next((t for t in self.inputs if t.data is value), value)
-                if output is not None and value is output.data:
+                if value is output.data:
                     value = output
+                else:
+                    value = next((t for t in self.inputs if t.data is value), value)
             resolved.append(value)
         return tuple(resolved)
 

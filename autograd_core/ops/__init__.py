@@ -40,16 +40,28 @@ Axis = int | Sequence[int] | None
 
 
 # -- operands and axes -----------------------------------------------------------------------
+_scalar_cache: dict[tuple, Tensor] = {}
+
+
+def _scalar(value: bool | int | float, dtype) -> Tensor:
+    """A constant 0-d tensor for a Python number, cached: loops reuse the same few constants."""
+    key = (value.__class__, value, dtype)
+    constant = _scalar_cache.get(key)
+    if constant is None:
+        if len(_scalar_cache) >= 1024:
+            _scalar_cache.clear()
+        constant = _scalar_cache[key] = Tensor._wrap(np.asarray(value, dtype=dtype))
+    return constant
+
+
 def _operand(value: Any, like: Tensor | None, op: str) -> Tensor:
     """``value`` as a Tensor; a Python number takes the dtype of the float tensor beside it."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        if isinstance(value, float) or (like is not None and like.data.dtype.kind == "f"):
-            dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" \
-                else get_default_dtype()
-            return Tensor._wrap(np.asarray(value, dtype=dtype))
-        return Tensor._wrap(np.asarray(value))
+        if like is not None and like.data.dtype.kind == "f":
+            return _scalar(value, like.data.dtype)
+        return _scalar(value, get_default_dtype() if isinstance(value, float) else None)
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
         return Tensor._wrap(np.asarray(value))
     kind = f"numpy array of dtype {value.dtype}" if isinstance(value, np.ndarray) \
