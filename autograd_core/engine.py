@@ -160,8 +160,9 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                 if tensor._hooks:
                     grad = _run_hooks(tensor, grad)
                 if wanted is not None:
-                    if id(tensor) in wanted:
-                        found[wanted[id(tensor)]] = _as_tensor(grad)
+                    if id(tensor) in wanted:  # a copy: the table's arrays may be shared views
+                        found[wanted[id(tensor)]] = grad if isinstance(grad, Tensor) \
+                            else Tensor._wrap(np.array(grad))
                 elif node is None or tensor._retains_grad:
                     _accumulate(tensor, grad)
             if node is None:

@@ -14,6 +14,8 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
+import numpy as np
+
 
 class _State(threading.local):
     def __init__(self) -> None:
@@ -65,7 +67,9 @@ def detect_anomaly() -> Iterator[None]:
     previous = state.anomaly
     state.anomaly = True
     try:
-        yield
+        # numpy's own warnings would pre-empt the clearer error naming the op and the line.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            yield
     finally:
         state.anomaly = previous
 

@@ -71,7 +71,13 @@ def _operand(value: Any, like: Tensor | None, op: str) -> Tensor:
 
 
 def _pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors. As in PyTorch, an integer tensor meeting a Python float becomes
+    a float tensor of the default dtype (int tensors carry no gradient, so this is plain data)."""
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is not None and like.data.dtype.kind in "biu" and \
+            (isinstance(a, float) or isinstance(b, float)):
+        like = Tensor._wrap(like.data.astype(get_default_dtype()))
+        a, b = (like, b) if isinstance(a, Tensor) else (a, like)
     return _operand(a, like, op), _operand(b, like, op)
 
 
@@ -94,7 +100,8 @@ def _axes(axis: Axis, dim: Axis, shape: tuple[int, ...], op: str) -> tuple[int, 
     return tuple(sorted(set(out)))
 
 
-def _one_axis(axis: int | None, dim: int | None, op: str) -> int:
+def _one_axis(axis: Any, dim: Any, op: str) -> Any:
+    """``axis`` or its PyTorch spelling ``dim``; one of them is required."""
     if dim is not None:
         return dim
     if axis is None:
@@ -193,12 +200,14 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """e**a / sum(e**a) along ``axis`` (shifted by the max, so large inputs do not overflow)."""
-    return Softmax.apply(a, axis=_one_axis(axis, dim, "softmax"))
+    (axis,) = _axes(_one_axis(axis, dim, "softmax"), None, a.shape, "softmax")
+    return Softmax.apply(a, axis=axis)
 
 
 def log_softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """a - logsumexp(a) along ``axis``, computed stably."""
-    return LogSoftmax.apply(a, axis=_one_axis(axis, dim, "log_softmax"))
+    (axis,) = _axes(_one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
+    return LogSoftmax.apply(a, axis=axis)
 
 
 # -- reductions --------------------------------------------------------------------------------
@@ -273,13 +282,23 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def squeeze(a: Tensor, axis: Axis = None, *, dim: Axis = None) -> Tensor:
     """a without the given size-1 axes (all size-1 axes when none is given)."""
     axes = _axes(axis, dim, a.shape, "squeeze")
-    return reshape(a, np.squeeze(np.empty(a.shape, dtype=bool), axis=axes).shape)
+    if axes is None:
+        axes = tuple(i for i, n in enumerate(a.shape) if n == 1)
+    wide = [i for i in axes if a.shape[i] != 1]
+    if wide:
+        raise ShapeError(f"squeeze: axis {wide[0]} of a tensor of shape {a.shape} has size "
+                         f"{a.shape[wide[0]]}; only size-1 axes can be squeezed")
+    return reshape(a, tuple(n for i, n in enumerate(a.shape) if i not in axes))
 
 
-def expand_dims(a: Tensor, axis: int | Sequence[int], *, dim: int | None = None) -> Tensor:
-    """a with a new size-1 axis inserted at ``axis``."""
-    axis = axis if dim is None else dim
-    return reshape(a, np.expand_dims(np.empty(a.shape, dtype=bool), axis).shape)
+def expand_dims(a: Tensor, axis: int | Sequence[int] | None = None, *,
+                dim: int | None = None) -> Tensor:
+    """a with a new size-1 axis inserted at ``axis`` (``dim``)."""
+    axis = _one_axis(axis, dim, "expand_dims")
+    new_ndim = a.ndim + (1 if isinstance(axis, (int, np.integer)) else len(axis))
+    axes = _axes(axis, None, (1,) * new_ndim, "expand_dims")
+    shape = iter(a.shape)
+    return reshape(a, tuple(1 if i in axes else next(shape) for i in range(new_ndim)))
 
 
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:

@@ -54,15 +54,20 @@ class Div(Function):
 
 
 class Pow(Function):
-    """out = a ** b;  d/da = b * a**(b-1), d/db = out * log(a) (taken as 0 where a <= 0)."""
+    """out = a ** b;  d/da = b * a**(b-1) (0 where b = 0, even at a = 0),
+    d/db = out * log(a) (taken as 0 where a <= 0)."""
 
     def forward(self, a, b):
         out = a**b
-        self.save_for_backward(a, b, out, a > 0)
+        # a**0 = 1 has slope 0 (PyTorch's convention), but b * a**(b-1) there is 0 * inf = nan at
+        # a = 0: mark those places (only when b holds a zero, so x**2 pays nothing)
+        zero_power = (a == 0) & (b == 0) if not np.all(b) else None
+        self.save_for_backward(a, b, out, a > 0, zero_power)
         return out
 
-    def backward(self, grad, a, b, out, positive):
-        grad_a = grad * b * a ** (b - 1)
+    def backward(self, grad, a, b, out, positive, zero_power):
+        exponent = b - 1 if zero_power is None else np.where(zero_power, 1, b - 1)
+        grad_a = grad * b * a**exponent
         grad_b = grad * out * np.log(np.where(positive, a, 1)) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 

@@ -1,0 +1,278 @@
+"""Every op, checked against central differences, from one table.
+
+Each row of ``CASES`` is ``case(id, function, *input generators)``: the function takes Tensors and
+returns a Tensor; each generator draws one float64 input array from a seeded ``numpy`` Generator.
+Indices, masks and conditions are constants inside the function, so every input is checked.
+Adding an op (or a shape, or a broadcasting pattern) to the suite is one more row.
+
+Inputs are drawn away from kinks (relu/abs at 0, clip bounds, ties of max/min) because central
+differences across a kink measure the average of two slopes, not the gradient.
+
+Two checks run on every row:
+
+- ``gradcheck``: backward() in float64 against (f(x + eps) - f(x - eps)) / 2 eps;
+- float32: the same inputs as float32 give a float32 output close to the float64 one, and float32
+  gradients close to the float64 ones (so no op silently upcasts or loses precision).
+
+Rows spell ops in all the ways users reach them (operators, methods, ``ag.*`` functions, numpy
+dispatch such as ``np.exp(t)``, the ``dim=`` alias), so the table covers those paths too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+
+Generator = Callable[[np.random.Generator], np.ndarray]
+
+
+# -- input generators ----------------------------------------------------------------------------
+def normal(*shape: int) -> Generator:
+    """Standard normal values: for smooth ops defined everywhere."""
+    return lambda rng: np.asarray(rng.standard_normal(shape))
+
+
+def positive(*shape: int, low: float = 0.5, high: float = 2.0) -> Generator:
+    """Values in [low, high]: for log, sqrt, denominators and bases of real powers."""
+    return lambda rng: np.asarray(rng.uniform(low, high, shape))
+
+
+def off_grid(*shape: int, offset: float = 0.125) -> Generator:
+    """Values k/4 + offset in [-2, 2]: at least 1/8 away from 0 and from every multiple of 1/4.
+
+    Two inputs drawn with offsets 1/8 and 0 never tie, so maximum/minimum are checked off
+    their kink; clip bounds at multiples of 1/4 are never touched.
+    """
+    return lambda rng: np.asarray(rng.integers(-8, 8, shape) / 4 + offset)
+
+
+def distinct(*shape: int) -> Generator:
+    """Distinct values at least 0.3 apart in random order: max/min have one clear winner."""
+    size = int(np.prod(shape))
+    return lambda rng: (rng.permutation(size) * 0.3 - size * 0.15).reshape(shape)
+
+
+# -- the table -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OpCase:
+    name: str
+    function: Callable[..., ag.Tensor]
+    inputs: tuple[Generator, ...]
+    tolerances: dict = field(default_factory=dict)  # gradcheck eps/atol/rtol overrides
+    float32_output: bool = True  # False where the op itself picks the output dtype
+
+
+def case(name: str, function: Callable, *inputs: Generator, marks=(), **options) -> pytest.param:
+    return pytest.param(OpCase(name, function, inputs, **options), id=name, marks=marks)
+
+
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+CONDITION = np.array([[True, False, True], [False, True, True]])
+
+CASES = [
+    # arithmetic, with every broadcasting pattern
+    case("add", lambda a, b: a + b, normal(2, 3), normal(2, 3)),
+    case("add_row", lambda a, b: a + b, normal(2, 3), normal(3)),
+    case("add_outer", lambda a, b: a + b, normal(2, 1), normal(1, 3)),
+    case("add_3d_column", lambda a, b: a + b, normal(2, 3, 4), normal(3, 1)),
+    case("add_scalar_tensor", lambda a, b: a + b, normal(4), normal()),
+    case("add_python_float", lambda a: a + 2.5, normal(2, 3)),
+    case("radd_python_float", lambda a: 2.5 + a, normal(2, 3)),
+    case("ag_add", lambda a, b: ag.add(a, b), normal(3), normal(2, 3)),
+    case("sub", lambda a, b: a - b, normal(2, 3), normal(2, 3)),
+    case("sub_row", lambda a, b: a - b, normal(2, 3), normal(3)),
+    case("sub_outer", lambda a, b: a - b, normal(2, 1), normal(1, 3)),
+    case("rsub_python_float", lambda a: 1.5 - a, normal(3)),
+    case("mul", lambda a, b: a * b, normal(2, 3), normal(2, 3)),
+    case("mul_outer", lambda a, b: a * b, normal(2, 1), normal(1, 3)),
+    case("mul_scalar_tensor", lambda a, b: a * b, normal(3), normal()),
+    case("mul_both_scalars", lambda a, b: a * b, normal(), normal()),
+    case("mul_python_float", lambda a: a * 3.0, normal(2, 2)),
+    case("rmul_python_int", lambda a: 3 * a, normal(2, 2)),
+    case("np_multiply", lambda a, b: np.multiply(a, b), normal(2, 3), normal(3)),
+    case("div", lambda a, b: a / b, normal(2, 3), positive(2, 3)),
+    case("div_row", lambda a, b: a / b, normal(2, 3), positive(3)),
+    case("div_outer", lambda a, b: a / b, normal(2, 1), positive(1, 3)),
+    case("div_python_float", lambda a: a / 4.0, normal(3)),
+    case("rdiv_python_float", lambda a: 2.0 / a, positive(2, 3)),
+    case("pow_square", lambda a: a**2, normal(2, 3)),
+    case("pow_cube", lambda a: a**3, normal(4)),
+    case("pow_half", lambda a: a**0.5, positive(2, 3)),
+    case("pow_negative_real", lambda a: a**-1.5, positive(3)),
+    case("pow_tensor_tensor", lambda a, b: a**b, positive(2, 3), normal(2, 3)),
+    case("pow_tensor_row", lambda a, b: a**b, positive(2, 3), normal(3)),
+    case("pow_scalar_tensor_exponent", lambda a, b: a**b, positive(3), normal()),
+    case("rpow_python_float", lambda a: 2.0**a, normal(2, 3)),
+    case("ag_power", lambda a, b: ag.power(a, b), positive(2, 2), normal(2, 1)),
+    case("neg", lambda a: -a, normal(2, 3)),
+    case("ag_negative", lambda a: ag.negative(a), normal()),
+    # elementwise functions
+    case("abs", lambda a: abs(a), off_grid(2, 3)),
+    case("abs_method", lambda a: a.abs(), off_grid(5)),
+    case("exp", lambda a: a.exp(), normal(2, 3)),
+    case("np_exp", lambda a: np.exp(a), normal(4)),
+    case("exp_scalar", lambda a: ag.exp(a), normal()),
+    case("log", lambda a: a.log(), positive(2, 3)),
+    case("np_log", lambda a: np.log(a), positive(2, 2, 2)),
+    case("sqrt", lambda a: a.sqrt(), positive(2, 3)),
+    case("tanh", lambda a: a.tanh(), normal(2, 3)),
+    case("sigmoid", lambda a: a.sigmoid(), normal(2, 3)),
+    case("sigmoid_wide", lambda a: ag.sigmoid(a * 10.0), normal(6)),
+    case("relu", lambda a: a.relu(), off_grid(2, 3)),
+    case("leaky_relu", lambda a: a.leaky_relu(), off_grid(2, 3)),
+    case("leaky_relu_slope", lambda a: ag.leaky_relu(a, negative_slope=0.2), off_grid(8)),
+    case("softplus", lambda a: a.softplus(), normal(2, 3)),
+    case("softplus_wide", lambda a: ag.softplus(a * 20.0), normal(6)),
+    case("clip", lambda a: a.clip(-1.0, 1.0), off_grid(3, 4)),
+    case("clip_min_only", lambda a: ag.clip(a, min=0.5), off_grid(3, 4)),
+    case("clip_max_only", lambda a: ag.clip(a, max=-0.5), off_grid(3, 4)),
+    case("maximum", lambda a, b: ag.maximum(a, b), off_grid(2, 3), off_grid(2, 3, offset=0)),
+    case("maximum_row", lambda a, b: ag.maximum(a, b), off_grid(2, 3), off_grid(3, offset=0)),
+    case("minimum", lambda a, b: ag.minimum(a, b), off_grid(2, 3), off_grid(2, 3, offset=0)),
+    case("minimum_outer", lambda a, b: ag.minimum(a, b), off_grid(2, 1), off_grid(1, 3, offset=0)),
+    case("where", lambda a, b: ag.where(CONDITION, a, b), normal(2, 3), normal(2, 3)),
+    case("where_broadcast", lambda a, b: ag.where(CONDITION, a, b), normal(3), normal(2, 1)),
+    case("where_tensor_condition", lambda a, b: ag.where(a > b, a, b * 2.0), normal(2, 3),
+         normal(2, 3)),
+    case("np_where", lambda a, b: np.where(CONDITION, a, b), normal(2, 3), normal(3)),
+    # reductions
+    case("sum_all", lambda a: a.sum(), normal(2, 3)),
+    case("sum_axis0", lambda a: a.sum(axis=0), normal(2, 3)),
+    case("sum_axis1_keepdims", lambda a: a.sum(axis=1, keepdims=True), normal(2, 3)),
+    case("sum_tuple_axes", lambda a: a.sum(axis=(0, 2)), normal(2, 3, 4)),
+    case("sum_negative_axis", lambda a: a.sum(axis=-1), normal(2, 3, 2)),
+    case("sum_negative_tuple_keepdims", lambda a: a.sum(axis=(-1, 0), keepdims=True),
+         normal(2, 3, 2)),
+    case("sum_dim_alias", lambda a: a.sum(dim=1), normal(2, 3)),
+    case("sum_scalar", lambda a: a.sum(), normal()),
+    case("np_sum_axis", lambda a: np.sum(a, axis=1), normal(2, 3)),
+    case("mean_all", lambda a: a.mean(), normal(2, 3)),
+    case("mean_axis0", lambda a: ag.mean(a, axis=0), normal(2, 3)),
+    case("mean_tuple_keepdims", lambda a: a.mean(axis=(1, 2), keepdims=True), normal(2, 3, 2)),
+    case("mean_dim_negative", lambda a: a.mean(dim=-2), normal(2, 3, 2)),
+    case("max_all", lambda a: a.max(), distinct(2, 3)),
+    case("max_axis1", lambda a: a.max(axis=1), distinct(2, 3)),
+    case("max_keepdims", lambda a: a.max(axis=0, keepdims=True), distinct(3, 4)),
+    case("max_tuple_negative", lambda a: ag.max(a, axis=(0, -1)), distinct(2, 3, 2)),
+    case("min_all", lambda a: a.min(), distinct(2, 3)),
+    case("min_dim_alias", lambda a: a.min(dim=1), distinct(3, 4)),
+    case("min_tuple_keepdims", lambda a: a.min(axis=(0, 1), keepdims=True), distinct(2, 3, 2)),
+    case("var_all", lambda a: a.var(), normal(2, 3)),
+    case("var_axis0", lambda a: a.var(axis=0), normal(3, 4)),
+    case("var_tuple_keepdims", lambda a: a.var(axis=(0, 2), keepdims=True), normal(2, 3, 2)),
+    case("var_dim_ddof", lambda a: ag.var(a, dim=-1, ddof=1), normal(2, 4)),
+    case("logsumexp_all", lambda a: a.logsumexp(), normal(2, 3)),
+    case("logsumexp_axis1", lambda a: a.logsumexp(axis=1), normal(2, 3)),
+    case("logsumexp_tuple_keepdims", lambda a: ag.logsumexp(a, axis=(0, -1), keepdims=True),
+         normal(2, 3, 2)),
+    case("softmax", lambda a: a.softmax(), normal(2, 3)),
+    case("softmax_axis0", lambda a: ag.softmax(a, axis=0), normal(3, 2)),
+    case("softmax_dim_3d", lambda a: ag.softmax(a, dim=1), normal(2, 3, 2)),
+    case("log_softmax", lambda a: a.log_softmax(), normal(2, 3)),
+    case("log_softmax_axis0", lambda a: ag.log_softmax(a, axis=0), normal(3, 2)),
+    case("log_softmax_dim_3d", lambda a: ag.log_softmax(a, dim=-2), normal(2, 3, 2)),
+    # shapes
+    case("reshape", lambda a: a.reshape(3, 2), normal(2, 3)),
+    case("reshape_tuple_infer", lambda a: ag.reshape(a, (-1, 4)), normal(2, 2, 2)),
+    case("reshape_from_scalar", lambda a: a.reshape(1, 1), normal()),
+    case("transpose", lambda a: a.transpose(), normal(2, 3)),
+    case("transpose_3d_reversed", lambda a: ag.transpose(a), normal(2, 3, 4)),
+    case("transpose_axes", lambda a: a.transpose(1, 0, 2), normal(2, 3, 4)),
+    case("transpose_tuple_negative", lambda a: a.transpose((-1, 0, 1)), normal(2, 3, 4)),
+    case("T", lambda a: a.T, normal(2, 3)),
+    case("swapaxes", lambda a: a.swapaxes(0, 2), normal(2, 3, 4)),
+    case("swapaxes_negative", lambda a: ag.swapaxes(a, -1, -2), normal(2, 3, 4)),
+    case("flatten", lambda a: a.flatten(), normal(2, 3, 2)),
+    case("flatten_start_dim", lambda a: ag.flatten(a, start_dim=1), normal(2, 3, 2)),
+    case("squeeze_all", lambda a: a.squeeze(), normal(1, 3, 1)),
+    case("squeeze_axis", lambda a: ag.squeeze(a, axis=-1), normal(1, 3, 1)),
+    case("squeeze_dim", lambda a: a.squeeze(dim=0), normal(1, 3, 1)),
+    case("expand_dims_front", lambda a: a.expand_dims(0), normal(2, 3)),
+    case("expand_dims_negative", lambda a: ag.expand_dims(a, -1), normal(2, 3)),
+    case("expand_dims_dim_alias", lambda a: a.expand_dims(dim=1), normal(2, 3)),
+    case("broadcast_to_row", lambda a: ag.broadcast_to(a, (2, 3)), normal(3)),
+    case("broadcast_to_column", lambda a: ag.broadcast_to(a, (2, 2, 4)), normal(2, 1)),
+    case("np_broadcast_to_scalar", lambda a: np.broadcast_to(a, (3,)), normal()),
+    # matmul: 2-D, batched (with batch broadcasting), and every 1-D rule
+    case("matmul_2d", lambda a, b: a @ b, normal(2, 3), normal(3, 4)),
+    case("matmul_batched", lambda a, b: a @ b, normal(2, 2, 3), normal(2, 3, 2)),
+    case("matmul_batch_by_matrix", lambda a, b: ag.matmul(a, b), normal(2, 2, 3), normal(3, 2)),
+    case("matmul_broadcast_batches", lambda a, b: a.matmul(b), normal(2, 1, 2, 3),
+         normal(3, 3, 2)),
+    case("matmul_1d_1d", lambda a, b: a @ b, normal(3), normal(3)),
+    case("matmul_1d_2d", lambda a, b: a @ b, normal(3), normal(3, 2)),
+    case("matmul_1d_3d", lambda a, b: a @ b, normal(3), normal(2, 3, 2)),
+    case("matmul_2d_1d", lambda a, b: a @ b, normal(2, 3), normal(3)),
+    case("matmul_3d_1d", lambda a, b: np.matmul(a, b), normal(2, 2, 3), normal(3)),
+    # indexing
+    case("index_int", lambda a: a[1], normal(3, 4)),
+    case("index_int_int", lambda a: a[1, -1], normal(3, 4)),
+    case("index_slices", lambda a: a[:, 1:3], normal(3, 4)),
+    case("index_steps", lambda a: a[::2, ::-1], normal(3, 4)),
+    case("index_none_ellipsis", lambda a: a[None, ..., 0], normal(2, 3, 4)),
+    case("index_ellipsis_slice", lambda a: a[..., 1:], normal(2, 3)),
+    case("index_int_array", lambda a: a[np.array([2, 0])], normal(3, 4)),
+    case("index_repeated", lambda a: a[np.array([0, 2, 0, 0])], normal(3, 2)),
+    case("index_repeated_pairs", lambda a: a[[0, 0, 1, 0], [1, 1, 2, 1]], normal(3, 4)),
+    case("index_slice_and_list", lambda a: a[1:, [0, 2, 2]], normal(3, 4)),
+    case("index_tensor_indices", lambda a: a[ag.tensor([1, 1, 0])], normal(2, 3)),
+    case("index_bool_mask", lambda a: a[MASK], normal(3, 4)),
+    case("index_bool_rows", lambda a: a[np.array([True, False, True])], normal(3, 4)),
+    case("index_bool_tensor", lambda a: a[a > 0.0], off_grid(3, 4)),
+    # joining
+    case("concatenate", lambda a, b: ag.concatenate([a, b]), normal(2, 3), normal(1, 3)),
+    case("concatenate_axis1_three", lambda a, b, c: ag.concatenate([a, b, c], axis=1),
+         normal(2, 1), normal(2, 3), normal(2, 2)),
+    case("concatenate_dim_negative", lambda a, b: ag.concatenate((a, b), dim=-1),
+         normal(2, 2, 1), normal(2, 2, 3)),
+    case("np_concatenate", lambda a, b: np.concatenate([a, b]), normal(2), normal(3)),
+    case("stack", lambda a, b: ag.stack([a, b]), normal(2, 3), normal(2, 3)),
+    case("stack_axis1_three", lambda a, b, c: ag.stack([a, b, c], axis=1), normal(2, 3),
+         normal(2, 3), normal(2, 3)),
+    case("stack_dim_negative", lambda a, b: ag.stack((a, b), dim=-1), normal(2), normal(2)),
+    case("stack_scalars", lambda a, b: ag.stack([a, b]), normal(), normal()),
+    # dtype conversion: the gradient flows back and is cast to the input's dtype
+    case("astype_float64", lambda a: a.astype(np.float64) * 2.0, normal(2, 3),
+         float32_output=False),
+    case("astype_float32", lambda a: ag.astype(a, np.float32) * 2.0, normal(2, 3),
+         tolerances={"eps": 1e-2, "atol": 1e-4}, float32_output=False),
+    # a small composite: the ops must also compose
+    case("composite_mlp", lambda x, w, b: (x @ w + b).tanh().mean(axis=0).sum(), normal(4, 3),
+         normal(3, 2), normal(2)),
+]
+
+
+def draw_inputs(op: OpCase, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.asarray(draw(rng), dtype=np.float64) for draw in op.inputs]
+
+
+@pytest.mark.parametrize("op", CASES)
+def test_gradcheck(op: OpCase) -> None:
+    assert ag.gradcheck(op.function, draw_inputs(op), **op.tolerances)
+
+
+@pytest.mark.parametrize("op", CASES)
+def test_float32_matches_float64(op: OpCase) -> None:
+    inputs = draw_inputs(op, seed=1)
+    wide = [ag.tensor(x, requires_grad=True) for x in inputs]
+    narrow = [ag.tensor(x.astype(np.float32), requires_grad=True) for x in inputs]
+    out64, out32 = op.function(*wide), op.function(*narrow)
+    if op.float32_output:
+        assert out64.dtype == np.float64
+        assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.numpy(), out64.numpy(), rtol=1e-5, atol=1e-5)
+
+    weights = np.random.default_rng(2).standard_normal(out64.shape)
+    grads64 = ag.engine.grad(out64, wide, gradient=weights)
+    grads32 = ag.engine.grad(out32, narrow, gradient=weights)
+    for g32, g64, leaf in zip(grads32, grads64, narrow):
+        assert g32.dtype == np.float32, "a gradient has the dtype of its leaf"
+        assert g32.shape == leaf.shape
+        np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=1e-4, atol=1e-5)
+
