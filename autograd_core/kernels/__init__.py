@@ -1,0 +1,47 @@
+"""Numba kernels, each with a plain-numpy twin of the same signature.
+
+The kernels hold no autodiff logic: ops call them with numpy arrays and get numpy arrays back.
+
+Selecting the implementation:
+
+- by default the numba loops run, compiled on first use with
+  ``numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")``;
+- ``AUTOGRAD_CORE_JIT=0`` in the environment, or ``use_jit(False)`` at run time (also a context
+  manager), selects the numpy twins; ``jit_enabled()`` tells which is active.
+
+Importing this package imports numba only lazily: nothing is compiled until a kernel first runs,
+and with the twins selected numba is never imported. Compiled code is cached next to the sources
+(``kernels/__pycache__``) or, when that folder is read-only, in ``~/.cache/autograd_core/numba``
+(``$NUMBA_CACHE_DIR`` wins when set).
+
+Inputs: float32 or float64 arrays, one dtype per call. Read-only inputs of any memory layout are
+accepted (a non-contiguous one is first copied with ``np.ascontiguousarray``); arrays updated in
+place (optimizer state) must already be C-contiguous.
+
+``get(name)`` returns the raw kernel (no checks, normalised arguments) for code that has already
+prepared its inputs; everything else should call the public functions below.
+"""
+
+from .activation import ACTIVATIONS, bias_act_backward, bias_act_forward, gibbs_sample
+from .matmul import SMALL_MATMUL_MAX_FLOPS, matmul, small_matmul
+from .optim import adam_update, sgd_update
+from .registry import get, jit_enabled, names, use_jit
+from .softmax_xent import softmax_xent_backward, softmax_xent_forward
+
+__all__ = [
+    "ACTIVATIONS",
+    "SMALL_MATMUL_MAX_FLOPS",
+    "adam_update",
+    "bias_act_backward",
+    "bias_act_forward",
+    "get",
+    "gibbs_sample",
+    "jit_enabled",
+    "matmul",
+    "names",
+    "sgd_update",
+    "small_matmul",
+    "softmax_xent_backward",
+    "softmax_xent_forward",
+    "use_jit",
+]

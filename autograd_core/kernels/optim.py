@@ -1,0 +1,210 @@
+"""In-place optimizer steps, following torch.optim.SGD and torch.optim.Adam exactly.
+
+SGD (``b`` is the momentum buffer, ``wd`` the weight decay)::
+
+    g = grad + wd * p
+    if momentum != 0:
+        b = g                                       on the first step
+        b = momentum * b + (1 - dampening) * g      afterwards
+        g = g + momentum * b  if nesterov  else  b
+    p = p - lr * g
+
+Adam (``t`` counts steps from 1)::
+
+    g = grad + wd * p                               (L2 penalty added to the gradient)
+    m = m + (1 - beta1) * (g - m)                   (= beta1 m + (1 - beta1) g, as Tensor.lerp_)
+    v = beta2 * v + (1 - beta2) * g * g
+    denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+    p = p - lr / (1 - beta1^t) * m / denom
+
+Like PyTorch, the scalar factors (``1 - dampening``, the bias corrections, ``lr / (1 - beta1^t)``)
+are computed once in Python float64 and then rounded to the parameter's dtype; the raw kernels
+receive them ready-made, so float32 parameters are updated in float32 arithmetic as in PyTorch.
+Both kernels flatten their arrays (C-contiguous views), so one compiled version fits every shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._checks import float_input, inplace_buffer
+from .registry import get, register
+
+# --- SGD --------------------------------------------------------------------------------------
+
+
+def _sgd_update_loops(
+    param, grad, velocity, lr, momentum, one_minus_dampening, weight_decay, nesterov, first_step
+):
+    for i in range(param.size):
+        g = grad[i]
+        if weight_decay != 0:  # skipped, not multiplied by 0, so an inf param stays out of g
+            g = g + weight_decay * param[i]
+        if momentum != 0:
+            b = g if first_step else momentum * velocity[i] + one_minus_dampening * g
+            velocity[i] = b
+            g = g + momentum * b if nesterov else b
+        param[i] = param[i] - lr * g
+
+
+def _sgd_update_numpy(
+    param, grad, velocity, lr, momentum, one_minus_dampening, weight_decay, nesterov, first_step
+):
+    g = grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    if momentum != 0:
+        if first_step:
+            velocity[...] = g
+        else:
+            velocity *= momentum
+            velocity += one_minus_dampening * g
+        g = g + momentum * velocity if nesterov else velocity
+    param -= lr * g
+
+
+register("sgd_update", _sgd_update_loops, _sgd_update_numpy)
+
+
+def sgd_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    velocity: np.ndarray | None,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    first_step: bool,
+) -> None:
+    """One torch.optim.SGD step, in place on ``param`` and ``velocity`` (see the module docstring).
+
+    ``velocity`` is the momentum buffer (same shape and dtype as ``param``); it may be None when
+    ``momentum == 0``. Pass ``first_step=True`` on a buffer's first step: the buffer is then set to
+    the gradient, as PyTorch does, instead of being decayed. ``param`` and ``velocity`` must be
+    C-contiguous; ``grad`` may have any layout.
+    """
+    kernel = "sgd_update"
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError(f"{kernel}: Nesterov momentum requires a momentum and zero dampening")
+    param = inplace_buffer(kernel, "param", param)
+    dtype, shape = param.dtype, param.shape
+    grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
+    if momentum != 0 or velocity is not None:
+        if velocity is None:
+            raise ValueError(f"{kernel}: momentum={momentum} needs a velocity buffer")
+        velocity = inplace_buffer(kernel, "velocity", velocity, dtype=dtype, shape=shape)
+    else:
+        velocity = np.empty(0, dtype)  # never read: one argument type for numba either way
+    scalar = dtype.type
+    get(kernel)(
+        param.reshape(-1),
+        grad.reshape(-1),
+        velocity.reshape(-1),
+        scalar(lr),
+        scalar(momentum),
+        scalar(1 - dampening),
+        scalar(weight_decay),
+        bool(nesterov),
+        bool(first_step),
+    )
+
+
+# --- Adam -------------------------------------------------------------------------------------
+
+
+def _adam_update_loops(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step_size,
+    one_minus_beta1,
+    beta2,
+    one_minus_beta2,
+    bias_correction2_sqrt,
+    eps,
+    weight_decay,
+):
+    for i in range(param.size):
+        g = grad[i]
+        if weight_decay != 0:
+            g = g + weight_decay * param[i]
+        m = exp_avg[i] + one_minus_beta1 * (g - exp_avg[i])
+        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        denom = math.sqrt(v) / bias_correction2_sqrt + eps
+        param[i] = param[i] - step_size * m / denom
+
+
+def _adam_update_numpy(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step_size,
+    one_minus_beta1,
+    beta2,
+    one_minus_beta2,
+    bias_correction2_sqrt,
+    eps,
+    weight_decay,
+):
+    g = grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    exp_avg += one_minus_beta1 * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += one_minus_beta2 * g * g
+    denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+    param -= step_size * exp_avg / denom
+
+
+register("adam_update", _adam_update_loops, _adam_update_numpy)
+
+
+def adam_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    exp_avg_sq: np.ndarray,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    step: int,
+) -> None:
+    """One torch.optim.Adam step (amsgrad off), in place on ``param``, ``exp_avg``, ``exp_avg_sq``.
+
+    ``step`` is the number of this step, counting from 1 (PyTorch increments its counter before
+    the update). ``param`` and the two moment buffers must be C-contiguous arrays of one dtype;
+    ``grad`` may have any layout.
+    """
+    kernel = "adam_update"
+    if step < 1:
+        raise ValueError(f"{kernel}: step counts from 1, got {step}")
+    param = inplace_buffer(kernel, "param", param)
+    dtype, shape = param.dtype, param.shape
+    grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
+    exp_avg = inplace_buffer(kernel, "exp_avg", exp_avg, dtype=dtype, shape=shape)
+    exp_avg_sq = inplace_buffer(kernel, "exp_avg_sq", exp_avg_sq, dtype=dtype, shape=shape)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    scalar = dtype.type
+    get(kernel)(
+        param.reshape(-1),
+        grad.reshape(-1),
+        exp_avg.reshape(-1),
+        exp_avg_sq.reshape(-1),
+        scalar(lr / bias_correction1),
+        scalar(1 - beta1),
+        scalar(beta2),
+        scalar(1 - beta2),
+        scalar(math.sqrt(bias_correction2)),
+        scalar(eps),
+        scalar(weight_decay),
+    )

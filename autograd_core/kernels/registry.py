@@ -1,0 +1,143 @@
+"""The kernel registry: name -> (numba source, numpy twin), and the switch between the two.
+
+A kernel is registered as a pair of plain Python functions with the same signature:
+
+- ``source``: explicit loops, compiled by ``numba.njit`` the first time the kernel is used;
+- ``twin``: the same computation written with numpy array operations.
+
+Numba is imported only when a kernel is first compiled, so importing the package stays cheap and
+``AUTOGRAD_CORE_JIT=0`` (or ``use_jit(False)``) never imports numba at all.
+
+The raw kernels returned by :func:`get` expect C-contiguous arrays of one float dtype and already
+normalised arguments; the public functions of each family module (``bias_act_forward`` ...) check
+and prepare their inputs, then call ``get(name)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+JIT_ENV_VAR = "AUTOGRAD_CORE_JIT"
+
+# The flags given in the design, plus error_model="numpy": a float division by zero then gives
+# inf/nan exactly as in the numpy twin instead of raising ZeroDivisionError, and the loops are
+# free of the per-division zero checks that would block vectorisation.
+NJIT_OPTIONS: dict[str, Any] = {
+    "cache": True,
+    "fastmath": False,
+    "nogil": True,
+    "error_model": "numpy",
+}
+
+
+class Kernel(NamedTuple):
+    source: Callable[..., Any]
+    twin: Callable[..., Any]
+
+
+_KERNELS: dict[str, Kernel] = {}
+_compiled: dict[str, Callable[..., Any]] = {}
+
+
+def _jit_from_env(environ: Mapping[str, str]) -> bool:
+    return environ.get(JIT_ENV_VAR, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+_jit: bool = _jit_from_env(os.environ)
+
+
+def register(name: str, source: Callable[..., Any], twin: Callable[..., Any]) -> None:
+    """Register a kernel under ``name``; ``source`` and ``twin`` must share one signature."""
+    if name in _KERNELS:
+        raise ValueError(f"kernel {name!r} is already registered")
+    _KERNELS[name] = Kernel(source, twin)
+
+
+def names() -> list[str]:
+    """The names of all registered kernels, sorted."""
+    return sorted(_KERNELS)
+
+
+def jit_enabled() -> bool:
+    """True when kernels run the numba-compiled loops, False when they run the numpy twins."""
+    return _jit
+
+
+class use_jit:  # lower case: called like a function, as torch.set_grad_enabled
+    """Select the numba kernels (True) or the numpy twins (False) for the whole process.
+
+    The choice takes effect at once; used as a context manager it is undone on exit::
+
+        kernels.use_jit(False)             # from now on
+        with kernels.use_jit(False):       # only inside the block
+            ...
+
+    The default comes from the environment: ``AUTOGRAD_CORE_JIT=0`` selects the twins.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        global _jit
+        self._previous = _jit
+        _jit = bool(enabled)
+
+    def __enter__(self) -> use_jit:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _jit
+        _jit = self._previous
+
+
+def get(name: str, jit: bool | None = None) -> Callable[..., Any]:
+    """The raw kernel ``name``: the compiled loops if ``jit``, else the numpy twin.
+
+    ``jit`` defaults to :func:`jit_enabled`. Compilation happens on the first call.
+    """
+    try:
+        kernel = _KERNELS[name]
+    except KeyError:
+        raise KeyError(f"unknown kernel {name!r}; registered kernels: {names()}") from None
+    if not (_jit if jit is None else jit):
+        return kernel.twin
+    compiled = _compiled.get(name)
+    if compiled is None:
+        # Two threads may race here; both get a valid dispatcher and numba's compiler lock
+        # serialises the actual compilation, so no lock is needed.
+        compiled = _compiled[name] = _njit()(kernel.source)
+    return compiled
+
+
+def _njit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    _configure_numba_cache()
+    import numba
+
+    return numba.njit(**NJIT_OPTIONS)
+
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """``$XDG_CACHE_HOME/autograd_core/numba``, by default ``~/.cache/autograd_core/numba``."""
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "autograd_core", "numba")
+
+
+def _numba_cache_dir(environ: Mapping[str, str], package_writable: bool) -> str | None:
+    """Where numba's cache should go, or None to keep numba's choice.
+
+    Numba caches next to the source (``kernels/__pycache__``); an installed, read-only package
+    needs a user folder instead. A NUMBA_CACHE_DIR set by the user always wins.
+    """
+    if "NUMBA_CACHE_DIR" in environ or package_writable:
+        return None
+    return user_cache_dir(environ)
+
+
+def _configure_numba_cache() -> None:
+    # numba reads NUMBA_CACHE_DIR once, when it is imported: this must run before that.
+    here = os.path.dirname(os.path.abspath(__file__))
+    pycache = os.path.join(here, "__pycache__")
+    writable = os.access(pycache if os.path.isdir(pycache) else here, os.W_OK)
+    cache_dir = _numba_cache_dir(os.environ, writable)
+    if cache_dir is not None:
+        os.environ["NUMBA_CACHE_DIR"] = cache_dir

@@ -1,0 +1,475 @@
+"""Module and Parameter: the building blocks every layer and model is made of.
+
+A ``Module`` holds ``Parameter``s and other modules as attributes; assigning one registers it, in
+order, so that ``parameters()`` finds every weight of a whole network::
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(4, 8)          # registered as child "fc1"
+            self.fc2 = nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).relu())
+
+    net = Net()
+    [name for name, _ in net.named_parameters()]  # ['fc1.weight', 'fc1.bias', 'fc2.weight', ...]
+
+Calling a module runs ``forward`` inside ``ag.name_scope(name)``, where ``name`` is the attribute
+name the module has in its parent ("fc1"; "Linear_0" for the children of a ``Sequential``) or, for
+a top-level module, its class name. Scopes nest ("Net/fc1"), so ``ag.draw`` can draw each layer as
+one box.
+
+Freezing: ``p.requires_grad_(False)`` (or ``module.requires_grad_(False)``) stops a parameter from
+receiving a gradient; optimizers skip parameters whose ``.grad`` is None.
+
+Describing a model for ``nn.save`` / ``nn.load`` (the config registry)
+--------------------------------------------------------------------------
+``nn.save`` writes a JSON description of the model next to its weights, and ``nn.load`` rebuilds
+the model from it without running anything but the constructors of known classes. A class takes
+part by two things:
+
+1. it is registered under a name with the ``@register_module`` class decorator (nn's own layers
+   and models use their class name: "Linear", "Sequential", "MLP" ...); the registry is the only
+   place ``nn.load`` looks classes up, so a file can never make it import or call anything else;
+2. it overrides ``get_config()`` to return its constructor's keyword arguments as JSON-able
+   values (numbers, strings, bools, None, lists, dicts), so that ``cls.from_config(config)``,
+   by default ``cls(**config)``, builds an equal module. The weights are then restored by
+   ``load_state_dict``, so the constructor only has to create parameters of the right shapes.
+
+Containers describe their children inside their config with ``module_to_config(child)`` and
+rebuild them with ``module_from_config(description)`` in an overridden ``from_config``
+(``Sequential`` does this). Example for a model of your own::
+
+    @nn.register_module
+    class Scaled(nn.Module):
+        def __init__(self, n: int, scale: float = 2.0):
+            super().__init__()
+            self.n, self.scale = n, scale
+            self.fc = nn.Linear(n, n)
+
+        def get_config(self):
+            return {"n": self.n, "scale": self.scale}
+
+        def forward(self, x):
+            return self.fc(x) * self.scale
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import autograd_core as ag
+
+
+class Parameter(ag.Tensor):
+    """A tensor that is a weight of a module: a leaf that requires grad (unless told otherwise).
+
+    The data follows ``ag.tensor``'s dtype rules (Python floats become float32, numpy arrays keep
+    their dtype) and is copied, so the parameter never aliases the caller's array.
+
+    >>> w = nn.Parameter(np.zeros((3, 2), dtype=np.float32))
+    >>> w.requires_grad, w.is_leaf
+    (True, True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True):
+        if isinstance(data, ag.Tensor):
+            data = data.data
+        super().__init__(ag.tensor(data).data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class NotDescribableError(TypeError):
+    """A module that ``nn.save`` cannot describe: unregistered, or without ``get_config()``."""
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def zero_grads(params: Iterable[ag.Tensor], set_to_none: bool = True) -> None:
+    """Set each ``p.grad`` to None, or (``set_to_none=False``) to zeros where it exists.
+
+    Zeros are a new array, never written into the old one, which the engine may share.
+    """
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            p.grad = ag.Tensor(np.zeros_like(p.grad.data))
+
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register_module(cls: type | None = None, *, name: str | None = None):
+    """Class decorator: let ``nn.load`` rebuild instances of ``cls`` from their ``get_config()``.
+
+    ``name`` (default: the class name) is what the saved JSON stores. Registering a different
+    class under a name already taken raises ``ValueError``.
+    """
+
+    def decorate(klass: type) -> type:
+        if not (isinstance(klass, type) and issubclass(klass, Module)):
+            raise TypeError(f"register_module: expected an nn.Module subclass, got {klass!r}")
+        key = name or klass.__name__
+        existing = _REGISTRY.get(key)
+        # Re-running a class definition (a notebook cell) replaces it; another class may not.
+        if existing is not None and (existing.__module__, existing.__qualname__) != \
+                (klass.__module__, klass.__qualname__):
+            raise ValueError(f"register_module: the name {key!r} is already taken by "
+                             f"{existing.__module__}.{existing.__qualname__}; pass name=...")
+        _REGISTRY[key] = klass
+        klass._registered_name = key
+        return klass
+
+    return decorate(cls) if cls is not None else decorate
+
+
+def registered_modules() -> dict[str, type]:
+    """A copy of the registry: name -> class."""
+    return dict(_REGISTRY)
+
+
+def module_to_config(module: Module) -> dict[str, Any]:
+    """``{"class": registered name, "config": module.get_config()}``: JSON-able."""
+    key = type(module).__dict__.get("_registered_name")
+    if key is None or _REGISTRY.get(key) is not type(module):
+        raise NotDescribableError(
+            f"{type(module).__name__} is not registered, so nn.load could not rebuild it; "
+            "decorate the class with @nn.register_module and define get_config(), or load only "
+            "its weights with nn.load_state_dict(path)"
+        )
+    return {"class": key, "config": module.get_config()}
+
+
+def module_from_config(description: Mapping[str, Any]) -> Module:
+    """Rebuild a module from ``module_to_config``'s output, using only registered classes."""
+    if not isinstance(description, Mapping) or "class" not in description:
+        raise ValueError(f"nn.load: a module description must be a dict with a 'class' entry, "
+                         f"got {description!r:.200}")
+    key = description["class"]
+    cls = _REGISTRY.get(key)
+    if cls is None:
+        raise ValueError(f"nn.load: unknown module class {key!r}; known: {sorted(_REGISTRY)}. "
+                         "Import the code that registers it (@nn.register_module) first")
+    config = description.get("config") or {}
+    if not isinstance(config, Mapping):
+        raise ValueError(f"nn.load: the config of {key} must be a dict, got {config!r:.200}")
+    return cls.from_config(dict(config))
+
+
+class Module:
+    """Base class of layers and models: a tree of modules whose leaves hold Parameters.
+
+    Subclasses call ``super().__init__()`` first, assign parameters and sub-modules as
+    attributes, and define ``forward``. Call the module (``model(x)``), not ``forward``, so that
+    the layer's name scope is recorded.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_name", None)
+        object.__setattr__(self, "training", True)
+
+    # -- registration -------------------------------------------------------------------------
+    def _check_initialised(self, what: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: cannot assign {what} before "
+                                 "Module.__init__() runs; call super().__init__() first")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self.add_module(name, value)
+        else:
+            params = self.__dict__.get("_parameters")
+            if params is not None and name in params:
+                if value is not None:
+                    raise TypeError(
+                        f"{type(self).__name__}.{name}: cannot replace a Parameter with a "
+                        f"{type(value).__name__}; assign nn.Parameter(...) or None"
+                    )
+                params[name] = None
+                return
+            modules = self.__dict__.get("_modules")
+            if modules is not None and name in modules:
+                if value is not None:
+                    raise TypeError(f"{type(self).__name__}.{name}: cannot replace a Module "
+                                    f"with a {type(value).__name__}; assign a Module or None")
+                modules[name] = None
+                return
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: parameters and children live in the two dicts.
+        d = self.__dict__
+        if "_parameters" in d:
+            if name in d["_parameters"]:
+                return d["_parameters"][name]
+            if name in d["_modules"]:
+                return d["_modules"][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or None, a placeholder) under ``name``."""
+        self._check_initialised(f"parameter {name!r}")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be an "
+                            f"nn.Parameter or None, got {type(param).__name__}")
+        if "." in name or not name:
+            raise KeyError(f"{type(self).__name__}: parameter name {name!r} must be non-empty "
+                           "and contain no '.'")
+        # Replacing keeps the registration order (e.g. swapping the last layer of a model).
+        self.__dict__.pop(name, None)
+        self._modules.pop(name, None)
+        self._parameters[name] = param
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as a child called ``name`` (its name scope unless renamed)."""
+        self._check_initialised(f"module {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be an nn.Module, "
+                            f"got {type(module).__name__}")
+        if "." in name or not name:
+            raise KeyError(f"{type(self).__name__}: module name {name!r} must be non-empty and "
+                           "contain no '.'")
+        self.__dict__.pop(name, None)
+        self._parameters.pop(name, None)
+        self._modules[name] = module
+        # The first parent names the module: slicing a Sequential must not rename its layers.
+        if module is not None and module._name is None:
+            object.__setattr__(module, "_name", self._child_scope_name(name, module))
+
+    def _child_scope_name(self, name: str, module: Module) -> str:
+        """The name scope of a child registered as ``name`` (containers override)."""
+        return name
+
+    # -- forward ------------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    @property
+    def scope_name(self) -> str:
+        """The name scope its forward runs in: its name in its parent, else its class name."""
+        return self._name or type(self).__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with ag.name_scope(self.scope_name):
+            return self.forward(*args, **kwargs)
+
+    # -- traversal ----------------------------------------------------------------------------
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``("fc1.weight", param)`` pairs in registration order, each parameter once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or (remove_duplicate and id(param) in seen):
+                    continue
+                seen.add(id(param))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yield every parameter once (shared parameters are not repeated)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield ``(name, child)`` for the direct sub-modules."""
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        """Yield the direct sub-modules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Module]]:
+        """Yield ``(dotted name, module)`` for this module ("" unless ``prefix``) and all below,
+        parents before children; a module reachable by two paths comes once unless
+        ``remove_duplicate`` is False."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate and id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module.named_children()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        """Yield this module and every module below it, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module, children first, then on self; return self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """The number of scalar weights (only those requiring grad if ``trainable_only``)."""
+        return sum(p.size for p in self.parameters()
+                   if p.requires_grad or not trainable_only)
+
+    # -- modes and gradients ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active) on this module and all below; return self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (dropout off): ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; return self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``.grad = None``, or zeros if not ``set_to_none``."""
+        zero_grads(self.parameters(), set_to_none)
+
+    # -- state --------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """An ordered ``{dotted name: copy of the weights}`` of every parameter.
+
+        A parameter shared by two layers appears under both names, so the keys depend only on
+        the structure of the model.
+        """
+        return OrderedDict((name, np.array(param.data, copy=True))
+                           for name, param in self.named_parameters(remove_duplicate=False))
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Copy weights into the parameters, in place (optimizers keep working).
+
+        Values may be numpy arrays or Tensors and are cast to each parameter's dtype. With
+        ``strict`` (the default), any missing or unexpected key is an error; a shape mismatch is
+        always an error. Nothing is copied unless every check passes. Returns the keys skipped.
+        """
+        own = OrderedDict(self.named_parameters(remove_duplicate=False))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {unexpected}")
+        values = {}
+        for key, param in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, ag.Tensor) else np.asarray(value)
+            if value.shape != param.shape:
+                problems.append(f"shape mismatch for {key!r}: the state has {value.shape}, the "
+                                f"model has {param.shape}")
+            elif value.dtype.kind not in "biuf":
+                problems.append(f"{key!r} has non-numeric dtype {value.dtype}")
+            values[key] = value
+        if problems:
+            raise RuntimeError(f"load_state_dict: error(s) loading the state into "
+                               f"{type(self).__name__}: " + "; ".join(problems))
+        for key, value in values.items():
+            own[key].data[...] = value
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- description for nn.save --------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments, JSON-able (see the module docstring)."""
+        raise NotDescribableError(
+            f"{type(self).__name__} does not define get_config(), so nn.load could not rebuild "
+            "it; define it (and register the class with @nn.register_module), or load only its "
+            "weights with nn.load_state_dict(path)"
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """Build a module from ``get_config()``'s output (default: ``cls(**config)``)."""
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise ValueError(f"nn.load: cannot build {cls.__name__} from config {config!r:.300}: "
+                             f"{err}") from err
+
+    # -- display ------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's repr (layers override)."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self.named_children()]
+        extra = self.extra_repr()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + children
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+    # -- Keras style: thin wrappers over nn.train (imported late: nn.train imports this file) ---
+    def compile(self, optimizer: Any = "adam", loss: Any = "mse", metrics: Any = None) -> Module:
+        """Choose the optimizer, loss and metrics of ``fit``/``evaluate`` (names or objects)."""
+        from .train import compile
+
+        compile(self, optimizer, loss, metrics)
+        return self
+
+    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
+            validation_data: Any = None, callbacks: Any = None, verbose: int = 1,
+            shuffle: bool = True, seed: int | None = None) -> Any:
+        """Train with the compiled settings (see ``nn.fit``); return the History."""
+        from .train import fit_compiled
+
+        return fit_compiled(self, x, y, epochs=epochs, batch_size=batch_size,
+                            validation_data=validation_data, callbacks=callbacks,
+                            verbose=verbose, shuffle=shuffle, seed=seed)
+
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
+        """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""
+        from .train import evaluate_compiled
+
+        return evaluate_compiled(self, x, y, batch_size)
+
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The outputs on ``x`` as a numpy array, in eval mode (see ``nn.predict``)."""
+        from .train import predict
+
+        return predict(self, x, batch_size)

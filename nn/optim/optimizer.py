@@ -1,0 +1,272 @@
+"""Optimizers with torch.optim's names, arguments and exact update rules.
+
+Each one updates ``p.data`` in place (outside the graph) for every parameter whose ``.grad`` is
+not None, so frozen parameters (``requires_grad_(False)``) are left alone. Parameters are given
+as an iterable of Parameters, or as a list of dicts ("param groups") that override the defaults::
+
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt = nn.optim.Adam([{"params": model[0].parameters(), "lr": 1e-4},
+                         {"params": model[2].parameters()}], lr=1e-3)
+
+    for x, y in loader:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+The formulas (``g`` the gradient, ``t`` the step number from 1) are in each class's docstring.
+SGD and Adam run them as one fused pass per parameter (``autograd_core.kernels.sgd_update`` /
+``adam_update``: Numba loops, or their numpy twins with ``AUTOGRAD_CORE_JIT=0``); Adagrad and
+RMSprop in numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core import kernels
+
+from ..module import zero_grads
+
+ParamsArg = Iterable[ag.Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, ``zero_grad`` and ``step``.
+
+    Subclasses define ``_check(group)`` (validate hyper-parameters) and
+    ``_update(param, grad, group, state)`` (one step for one parameter, in place).
+    """
+
+    def __init__(self, params: ParamsArg, defaults: dict[str, Any]):
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[int, dict[str, Any]] = {}  # keyed by id(param)
+        if isinstance(params, ag.Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Parameters "
+                            "(e.g. model.parameters()), got a single Tensor")
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group ``{"params": [...], **hyper-parameters}``; missing ones take the defaults."""
+        name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, ag.Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, ag.Tensor) or p.dtype.kind != "f" or not p.is_leaf:
+                what = f"a {p.dtype} non-leaf Tensor" if isinstance(p, ag.Tensor) \
+                    else type(p).__name__
+                raise TypeError(f"{name}: parameter {i} must be a floating-point leaf Tensor "
+                                f"(an nn.Parameter), got {what}")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) appears twice; "
+                                 "a parameter may belong to one group only")
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise TypeError(f"{name}: unknown hyper-parameter(s) {sorted(unknown)}; "
+                            f"expected some of {sorted(self.defaults)}")
+        full = {**self.defaults, **group, "params": params}
+        self._check(full)
+        self.param_groups.append(full)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        """Raise ValueError naming the optimizer for an invalid hyper-parameter."""
+        _non_negative(self, group, "lr", "weight_decay")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``.grad = None``, or zeros if not ``set_to_none``."""
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; ``closure`` (optional) recomputes and
+        returns the loss first, as in PyTorch."""
+        loss = None
+        if closure is not None:
+            with ag.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.data
+                if grad.shape != p.shape:
+                    raise ag.ShapeError(f"{type(self).__name__}.step: a gradient of shape "
+                                        f"{grad.shape} for a parameter of shape {p.shape}")
+                if not p.data.flags.c_contiguous or not p.data.flags.writeable:
+                    p.data = np.array(p.data, order="C")  # own, contiguous memory to update
+                state = self.state.setdefault(id(p), {"step": 0})
+                state["step"] += 1
+                self._update(p.data, grad.astype(p.dtype, copy=False), group, state)
+        return loss
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any],
+                state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {value}" for key, value in sorted(group.items())
+                      if key != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _non_negative(opt: Optimizer, group: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        value = group[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"{type(opt).__name__}: invalid {key} {value!r}; expected a "
+                             "number >= 0")
+
+
+def _buffer(state: dict[str, Any], key: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """The state array ``key``, created as ``fill`` like the parameter on first use."""
+    if key not in state:
+        state[key] = np.full_like(like, fill)
+    return state[key]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov and weight decay::
+
+        g = grad + weight_decay * p
+        if momentum != 0:
+            b = g                                     (step 1)
+            b = momentum * b + (1 - dampening) * g    (later steps)
+            g = g + momentum * b   if nesterov   else   b
+        p = p - lr * g
+    """
+
+    def __init__(self, params: ParamsArg, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "weight_decay": weight_decay, "nesterov": nesterov})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        _non_negative(self, group, "lr", "momentum", "dampening", "weight_decay")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
+
+    def _update(self, param, grad, group, state):
+        first_step = "momentum_buffer" not in state
+        if group["momentum"] != 0 and first_step:
+            state["momentum_buffer"] = np.empty_like(param)
+        kernels.sgd_update(param, grad, state.get("momentum_buffer"), group["lr"],
+                           group["momentum"], group["dampening"], group["weight_decay"],
+                           group["nesterov"], first_step)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with PyTorch's weight decay (an L2 term added to the gradient)::
+
+        g = grad + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        p = p - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+    """
+
+    def __init__(self, params: ParamsArg, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+                                  "weight_decay": weight_decay})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        _non_negative(self, group, "lr", "eps", "weight_decay")
+        betas = tuple(group["betas"])
+        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"Adam: invalid betas {group['betas']!r}; expected two numbers "
+                             "in [0, 1)")
+
+    def _update(self, param, grad, group, state):
+        beta1, beta2 = group["betas"]
+        kernels.adam_update(param, grad, _buffer(state, "exp_avg", param),
+                            _buffer(state, "exp_avg_sq", param), group["lr"], beta1, beta2,
+                            group["eps"], group["weight_decay"], state["step"])
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-weight learning rates shrinking with the sum of squared gradients::
+
+        lr_t = lr / (1 + (t - 1) * lr_decay)
+        g = grad + weight_decay * p
+        s = s + g**2                     (s starts at initial_accumulator_value)
+        p = p - lr_t * g / (sqrt(s) + eps)
+    """
+
+    def __init__(self, params: ParamsArg, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10):
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                                  "initial_accumulator_value": initial_accumulator_value,
+                                  "eps": eps})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        _non_negative(self, group, "lr", "lr_decay", "weight_decay",
+                      "initial_accumulator_value", "eps")
+
+    def _update(self, param, grad, group, state):
+        g = grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * param
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = _buffer(state, "sum", param, group["initial_accumulator_value"])
+        s += g * g
+        param -= clr * g / (np.sqrt(s) + group["eps"])
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), optionally centered and with momentum::
+
+        g = grad + weight_decay * p
+        v = alpha * v + (1 - alpha) * g**2
+        if centered:  a = alpha * a + (1 - alpha) * g;   v~ = v - a**2    else  v~ = v
+        if momentum > 0:  b = momentum * b + g / (sqrt(v~) + eps);   p = p - lr * b
+        else:             p = p - lr * g / (sqrt(v~) + eps)
+    """
+
+    def __init__(self, params: ParamsArg, lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False):
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
+                                  "weight_decay": weight_decay, "momentum": momentum,
+                                  "centered": centered})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        _non_negative(self, group, "lr", "alpha", "eps", "weight_decay", "momentum")
+
+    def _update(self, param, grad, group, state):
+        alpha, eps = group["alpha"], group["eps"]
+        g = grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * param
+        v = _buffer(state, "square_avg", param)
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            a = _buffer(state, "grad_avg", param)
+            a *= alpha
+            a += (1 - alpha) * g
+            denom = np.sqrt(v - a * a) + eps
+        else:
+            denom = np.sqrt(v) + eps
+        if group["momentum"] > 0:
+            b = _buffer(state, "momentum_buffer", param)
+            b *= group["momentum"]
+            b += g / denom
+            param -= group["lr"] * b
+        else:
+            param -= group["lr"] * g / denom

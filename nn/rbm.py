@@ -1,0 +1,517 @@
+"""Restricted Boltzmann machines and deep belief nets, trained by contrastive divergence.
+
+The model
+---------
+A Bernoulli RBM has binary visible units v (n_visible) and binary hidden units h (n_hidden),
+joined by the weights ``W`` of shape **(n_visible, n_hidden)** (``W[i, j]`` links visible i to
+hidden j; note ``nn.Linear`` stores the transpose, (out, in)). The energy and distribution are::
+
+    E(v, h) = -v.b_v - h.b_h - v W h          p(v, h) = exp(-E(v, h)) / Z
+
+There are no links inside a layer, so each layer is conditionally independent given the other::
+
+    p(h_j = 1 | v) = sigmoid(b_h + v W)_j     p(v_i = 1 | h) = sigmoid(b_v + h W^T)_i
+
+Summing h out gives the **free energy**, ``p(v) = exp(-F(v)) / Z``::
+
+    F(v) = -v.b_v - sum_j softplus(b_h + v W)_j
+
+Learning
+--------
+The gradient of the mean negative log-likelihood over a batch is a difference of two
+expectations of dF/dtheta, one under the data and one under the model::
+
+    d/dtheta [-log p(v)] = dF(v)/dtheta - E_model[dF(v')/dtheta]
+
+Contrastive divergence (CD-k) replaces the model expectation by samples ``v'`` taken after k
+steps of Gibbs sampling (v -> h -> v -> ...) started at the data; persistent CD (PCD) keeps one
+set of chains running across updates instead. With ``dF/dW = -v^T sigmoid(b_h + v W)``, the
+update of the weights is::
+
+    W += lr * (v^T p(h|v) / B  -  v'^T p(h|v') / B')
+
+which is **exactly** ``-lr`` times the gradient of ``mean F(v) - mean F(v')`` with ``v'`` held
+fixed: the CD rule is autodiff of a free-energy difference. ``RBM.free_energy`` is an
+autograd_core expression, so ``backward()`` gives the same numbers as ``RBM.cd_gradient``;
+the test suite checks it.
+
+The hot loop stays on numpy: the products run on BLAS (float32 by default) and the sigmoid and
+Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
+gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin).
+
+>>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
+>>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)
+>>> features = rbm.transform(x)                      # p(h = 1 | v), shape (1797, 100)
+>>> dbn = nn.DBN([64, 100, 50], epochs=10, seed=0).fit(x)
+>>> model = dbn.to_mlp(10)                           # Linear/Sigmoid stack + a new output layer
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core import kernels
+
+from .layers import Linear, as_tensor
+from .mlp import MLP
+from .module import Module, Parameter, register_module
+from .train import tqdm
+
+__all__ = ["RBM", "DBN"]
+
+
+def _positive_int(caller: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{caller}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _non_negative(caller: str, name: str, value: Any, upper: float | None = None) -> float:
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if not ok or not value >= 0 or (upper is not None and not value < upper):
+        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
+        raise ValueError(f"{caller}: {name} must be a number {bound}, got {value!r}")
+    return float(value)
+
+
+@register_module
+class RBM(Module):
+    """A Bernoulli-Bernoulli restricted Boltzmann machine trained by CD-k or persistent CD-k.
+
+    Parameters (constructor):
+
+    - ``n_visible``, ``n_hidden``: the numbers of units.
+    - ``k``: Gibbs steps per update (CD-k / PCD-k). ``persistent=True`` selects PCD: the negative
+      samples come from ``batch_size`` chains kept running across updates (scikit-learn's
+      ``BernoulliRBM`` is PCD-1).
+    - ``lr``, ``momentum``, ``weight_decay``: ``velocity = momentum * velocity + lr * (CD
+      direction - weight_decay * W)``; then ``param += velocity`` (weight decay on W only).
+    - ``batch_size``, ``epochs`` (passes over the data in ``fit``), ``shuffle`` (reshuffle
+      the rows each pass).
+    - ``seed``: seeds the initial weights, the shuffling and every Bernoulli draw, so ``fit``
+      is reproducible; None draws a seed from ``ag.random.get_generator()`` (``ag.manual_seed``).
+    - ``verbose``: 1 shows a tqdm bar over the epochs of ``fit``, 0 nothing.
+    - ``dtype``: "float32" (the default, fast) or "float64".
+
+    Attributes: ``W`` (n_visible, n_hidden), ``b_visible`` (n_visible,), ``b_hidden``
+    (n_hidden,) are ``nn.Parameter``s; ``history_["reconstruction_error"]`` holds one value per
+    training pass (see :meth:`partial_fit`). ``W`` starts as N(0, 0.01^2), the biases as 0.
+
+    Data: rows of ``n_visible`` values in [0, 1]: binary data, or probabilities (grey levels,
+    the hidden probabilities of another RBM), which are used as such in the positive phase.
+
+    >>> rbm = nn.RBM(64, 32, k=1, lr=0.05, batch_size=10, epochs=5, seed=0).fit(x)
+    >>> rbm.transform(x[:2]).shape, rbm.free_energy(x[:2]).shape
+    ((2, 32), (2,))
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, k: int = 1, persistent: bool = False,
+                 lr: float = 0.1, momentum: float = 0.0, weight_decay: float = 0.0,
+                 batch_size: int = 10, epochs: int = 10, shuffle: bool = True,
+                 seed: int | None = None, verbose: int = 1, dtype: str = "float32"):
+        super().__init__()
+        self.n_visible = _positive_int("RBM", "n_visible", n_visible)
+        self.n_hidden = _positive_int("RBM", "n_hidden", n_hidden)
+        self.k = _positive_int("RBM", "k", k)
+        self.persistent = bool(persistent)
+        self.lr = _non_negative("RBM", "lr", lr)
+        self.momentum = _non_negative("RBM", "momentum", momentum, upper=1.0)
+        self.weight_decay = _non_negative("RBM", "weight_decay", weight_decay)
+        self.batch_size = _positive_int("RBM", "batch_size", batch_size)
+        self.epochs = _positive_int("RBM", "epochs", epochs)
+        self.shuffle = bool(shuffle)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ValueError(f"RBM: seed must be an integer or None, got {seed!r}")
+        self.seed = None if seed is None else int(seed)
+        self.verbose = int(verbose)
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise ag.DTypeError(f"RBM: dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = np.dtype(dtype)
+        self.W = Parameter(np.zeros((self.n_visible, self.n_hidden), self.dtype))
+        self.b_visible = Parameter(np.zeros(self.n_visible, self.dtype))
+        self.b_hidden = Parameter(np.zeros(self.n_hidden, self.dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Start over: fresh weights, random stream, momentum, persistent chains and history.
+
+        With a ``seed`` the weights and the stream are the same every time.
+        """
+        seed = self.seed
+        if seed is None:
+            seed = int(ag.random.get_generator().integers(2**63))
+        self._rng = np.random.default_rng(seed)
+        self.W.data[...] = self._rng.normal(0.0, 0.01, self.W.shape)
+        self.b_visible.data[...] = 0
+        self.b_hidden.data[...] = 0
+        self._velocity: list[np.ndarray] | None = None  # for W, b_visible, b_hidden
+        self._chain: np.ndarray | None = None  # PCD: hidden states of the persistent chains
+        self._grad_w = np.empty_like(self.W.data)  # the update of W is written here, not allocated
+        self.history_: dict[str, list[float]] = {"reconstruction_error": []}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "k": self.k,
+                "persistent": self.persistent, "lr": self.lr, "momentum": self.momentum,
+                "weight_decay": self.weight_decay, "batch_size": self.batch_size,
+                "epochs": self.epochs, "shuffle": self.shuffle, "seed": self.seed,
+                "verbose": self.verbose, "dtype": self.dtype.name}
+
+    def extra_repr(self) -> str:
+        mode = "PCD" if self.persistent else "CD"
+        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, {mode}-{self.k}"
+
+    # -- input checks -------------------------------------------------------------------------
+    def _check(self, caller: str, x: Any, n_features: int | None = None) -> np.ndarray:
+        """``x`` as a C-contiguous 2-D array of this RBM's dtype, values checked to lie in [0, 1].
+
+        A 1-D ``x`` is one sample. ``n_features`` defaults to ``n_visible``.
+        """
+        n_features = self.n_visible if n_features is None else n_features
+        where = f"RBM.{caller}"
+        raw = x.data if isinstance(x, ag.Tensor) else np.asarray(x)
+        if raw.dtype.kind not in "biuf":
+            raise ag.DTypeError(f"{where}: expected numbers in [0, 1], got dtype {raw.dtype} "
+                                f"(shape {raw.shape})")
+        if raw.ndim == 1:
+            raw = raw[None, :]
+        if raw.ndim != 2 or raw.shape[1] != n_features:
+            raise ag.ShapeError(
+                f"{where}: expected samples of {n_features} features, shape (n, {n_features}), "
+                f"got shape {raw.shape}" + ("" if raw.ndim != 2 else
+                                            f" ({raw.shape[1]} features)"))
+        if len(raw) == 0:
+            raise ValueError(f"{where}: got no samples (shape {raw.shape})")
+        arr = np.ascontiguousarray(raw, dtype=self.dtype)
+        lo, hi = arr.min(), arr.max()
+        if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
+            nan = np.isnan(arr)
+            if nan.any():
+                row, col = np.argwhere(nan)[0]
+                raise ValueError(f"{where}: the data contains NaN (first at row {row}, "
+                                 f"column {col}; shape {arr.shape})")
+            raise ValueError(f"{where}: the data must be binary or probabilities in [0, 1], got "
+                             f"values in [{lo:g}, {hi:g}] (shape {arr.shape}); scale it, e.g. "
+                             f"x / x.max(), or binarise it, e.g. (x > 0.5)")
+        return arr
+
+    # -- conditional distributions (numpy, no graph) ------------------------------------------
+    def _hidden_probs(self, v: np.ndarray) -> np.ndarray:
+        return kernels.bias_act_forward(v @ self.W.data, self.b_hidden.data, "sigmoid")
+
+    def _visible_probs(self, h: np.ndarray) -> np.ndarray:
+        return kernels.bias_act_forward(h @ self.W.data.T, self.b_visible.data, "sigmoid")
+
+    def _sample_hidden(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pre = v @ self.W.data
+        pre += self.b_hidden.data
+        return kernels.gibbs_sample(pre, self._rng.random(pre.shape, dtype=self.dtype))
+
+    def _sample_visible(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pre = h @ self.W.data.T
+        pre += self.b_visible.data
+        return kernels.gibbs_sample(pre, self._rng.random(pre.shape, dtype=self.dtype))
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None) -> RBM:
+        """Train from scratch (:meth:`reset_parameters`) for ``epochs`` passes over ``X``.
+
+        ``X``: (n_samples, n_visible) values in [0, 1]; ``y`` is ignored (scikit-learn's
+        signature). Returns self. Refitting with the same seed gives the same weights.
+        """
+        X = self._check("fit", X)
+        self.reset_parameters()
+        bar = tqdm(range(self.epochs), desc=f"RBM({self.n_visible}, {self.n_hidden})",
+                   unit="epoch", disable=not self.verbose)
+        for _ in bar:
+            error = self._train_pass(X)
+            bar.set_postfix(reconstruction_error=f"{error:.4g}", refresh=False)
+        bar.close()
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None) -> RBM:
+        """One more pass of CD updates over ``X`` (batches of ``batch_size``), from the current
+        weights; returns self.
+
+        Each pass appends to ``history_["reconstruction_error"]`` the mean over its batches of
+        the squared error per feature between a batch and its one-step reconstruction
+        ``p(v | h ~ p(h | batch))``, taken during the update (under PCD this costs one extra
+        product per batch). ``X`` must have the ``n_visible`` features the RBM was built with.
+        """
+        X = self._check("partial_fit", X)
+        self._train_pass(X)
+        return self
+
+    def _train_pass(self, X: np.ndarray) -> float:
+        n = len(X)
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        error = 0.0
+        for start in range(0, n, self.batch_size):
+            error += self._cd_update(X[order[start:start + self.batch_size]])
+        error /= n * self.n_visible
+        self.history_["reconstruction_error"].append(error)
+        return error
+
+    def _negative_phase(self, h_sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The k Gibbs steps of CD-k (from ``h_sample``, the hidden sample of the batch) or
+        PCD-k (from the persistent chains).
+
+        Returns ``(v_model, h_model, v_recon)``: the visible samples after k steps, their
+        hidden probabilities, and ``p(v | h_sample)``, the one-step reconstruction of the batch.
+        """
+        h = h_sample
+        if self.persistent:
+            if self._chain is None:  # scikit-learn's start: hidden units all off
+                self._chain = np.zeros((self.batch_size, self.n_hidden), self.dtype)
+            h = self._chain
+        v_recon = None
+        for step in range(self.k):
+            v_probs, v_model = self._sample_visible(h)
+            if step == 0 and not self.persistent:
+                v_recon = v_probs
+            if step == self.k - 1 and not self.persistent:
+                h_model = self._hidden_probs(v_model)  # the last hidden samples are not needed
+            else:
+                h_model, h = self._sample_hidden(v_model)
+        if self.persistent:
+            self._chain = h
+            v_recon = self._visible_probs(h_sample)
+        return v_model, h_model, v_recon
+
+    def _cd_update(self, v_data: np.ndarray) -> float:
+        """One CD/PCD update from a batch; returns the batch's summed squared reconstruction error.
+        """
+        h_data, h_sample = self._sample_hidden(v_data)
+        v_model, h_model, v_recon = self._negative_phase(h_sample)
+        self._step(self._statistics(v_data, h_data, v_model, h_model, self.lr, self._grad_w))
+        diff = (v_data - v_recon).ravel()
+        return float(diff @ diff)
+
+    def _statistics(self, v_data: np.ndarray, h_data: np.ndarray, v_model: np.ndarray,
+                    h_model: np.ndarray, scale: float = 1.0, out: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``scale * d/dtheta [mean F(v_data) - mean F(v_model)]`` for (W, b_visible, b_hidden),
+        from the hidden probabilities of each side. W's part is written into ``out`` if given.
+        """
+        # One product for both phases, the scale folded into the small factor:
+        # [v_data; v_model]^T [-h_data * scale / B; h_model * scale / B'].
+        pos, neg = scale / len(v_data), scale / len(v_model)
+        v_both = np.concatenate([v_data, v_model])
+        h_both = np.concatenate([h_data * -pos, h_model * neg])
+        grad_w = np.matmul(v_both.T, h_both, out=out)
+        grad_v = v_model.sum(axis=0) * neg - v_data.sum(axis=0) * pos
+        return grad_w, grad_v, h_both.sum(axis=0)
+
+    def _step(self, lr_grads: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """``velocity = momentum * velocity - lr * (grad + weight_decay * W)``; param += velocity.
+
+        ``lr_grads`` already holds ``lr * grad`` for (W, b_visible, b_hidden).
+        """
+        params = (self.W.data, self.b_visible.data, self.b_hidden.data)
+        if self.weight_decay:
+            lr_grads[0][...] += (self.lr * self.weight_decay) * params[0]
+        if not self.momentum:
+            for param, step in zip(params, lr_grads):
+                param -= step
+            return
+        if self._velocity is None:
+            self._velocity = [np.zeros_like(p) for p in params]
+        for param, step, velocity in zip(params, lr_grads, self._velocity):
+            velocity *= self.momentum
+            velocity -= step
+            param += velocity
+
+    def cd_gradient(self, v_data: Any, v_model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The contrastive-divergence gradient for (W, b_visible, b_hidden), as numpy arrays.
+
+        It is the gradient of ``mean F(v_data) - mean F(v_model)`` with the negative samples
+        ``v_model`` held fixed; the training update is ``param -= lr * grad``::
+
+            dW   = v_model^T p(h|v_model) / B'  -  v_data^T p(h|v_data) / B
+            db_v = mean(v_model) - mean(v_data)
+            db_h = mean p(h|v_model) - mean p(h|v_data)
+
+        ``(rbm.free_energy(v).mean() - rbm.free_energy(v_neg).mean()).backward()`` leaves the
+        same numbers in ``W.grad``, ``b_visible.grad`` and ``b_hidden.grad``.
+        """
+        v_data = self._check("cd_gradient", v_data)
+        v_model = self._check("cd_gradient", v_model)
+        return self._statistics(v_data, self._hidden_probs(v_data), v_model,
+                                self._hidden_probs(v_model))
+
+    # -- inference ----------------------------------------------------------------------------
+    def forward(self, v: Any) -> ag.Tensor:
+        """``p(h = 1 | v) = sigmoid(v @ W + b_hidden)`` as a differentiable Tensor."""
+        return ag.sigmoid(as_tensor(v) @ self.W + self.b_hidden)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The hidden probabilities ``p(h = 1 | v)`` of each row: features, shape (n, n_hidden)."""
+        return self._hidden_probs(self._check("transform", X))
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """The mean-field reconstruction ``p(v = 1 | h = p(h = 1 | v))``, deterministic."""
+        return self._visible_probs(self._hidden_probs(self._check("reconstruct", X)))
+
+    def reconstruction_error(self, X: Any) -> float:
+        """Mean squared error per feature between ``X`` and :meth:`reconstruct` of ``X``."""
+        X = self._check("reconstruction_error", X)
+        return float(np.mean((X - self._visible_probs(self._hidden_probs(X))) ** 2))
+
+    def gibbs(self, v: Any, steps: int = 1) -> np.ndarray:
+        """Run ``steps`` Gibbs steps v -> h -> v from ``v``; return the visible samples (0/1).
+
+        Draws from the RBM's own random stream (seeded by ``seed``).
+        """
+        v = self._check("gibbs", v)
+        for _ in range(_positive_int("RBM.gibbs", "steps", steps)):
+            v = self._sample_visible(self._sample_hidden(v)[1])[1]
+        return v
+
+    def sample(self, n_samples: int, steps: int = 1000, probabilities: bool = False
+               ) -> np.ndarray:
+        """``n_samples`` fantasies: ``steps`` Gibbs steps from uniformly random binary images.
+
+        Returns binary samples, or with ``probabilities=True`` the visible probabilities of the
+        last step (the same chains, less noisy to look at).
+        """
+        n_samples = _positive_int("RBM.sample", "n_samples", n_samples)
+        steps = _positive_int("RBM.sample", "steps", steps)
+        v = (self._rng.random((n_samples, self.n_visible)) < 0.5).astype(self.dtype)
+        if steps > 1:
+            v = self.gibbs(v, steps - 1)
+        probs, v = self._sample_visible(self._sample_hidden(v)[1])
+        return probs if probabilities else v
+
+    def free_energy(self, v: Any) -> ag.Tensor:
+        """``F(v) = -v.b_visible - sum_j softplus(b_hidden + v W)_j`` per row, shape (n,).
+
+        An autograd_core expression in the parameters (and in ``v`` if it is a Tensor that
+        requires grad), so ``backward()`` differentiates it. Lower free energy means higher
+        probability: ``p(v) = exp(-F(v)) / Z``.
+        """
+        if not (isinstance(v, ag.Tensor) and v.requires_grad):
+            v = ag.Tensor(self._check("free_energy", v))
+        elif v.ndim != 2 or v.shape[1] != self.n_visible:
+            raise ag.ShapeError(f"RBM.free_energy: expected shape (n, {self.n_visible}), got "
+                                f"{v.shape}")
+        return -(v @ self.b_visible) - ag.softplus(v @ self.W + self.b_hidden).sum(axis=1)
+
+    def score_samples(self, X: Any, n_features: int | None = None, seed: int | None = None
+                      ) -> np.ndarray:
+        """The log pseudo-likelihood of each row, **per feature** (so comparable across sizes).
+
+        ``mean_i log p(v_i | v_-i)``, where ``log p(v_i | v_-i) = log sigmoid(F(v with bit i
+        flipped) - F(v))``. By default every feature is flipped in turn (exact; cost
+        O(n * n_visible * n_hidden)). With ``n_features=m``, ``m`` distinct features drawn per
+        row (from a generator seeded by ``seed``) give an unbiased estimate; scikit-learn's
+        ``BernoulliRBM.score_samples`` is the ``m = 1`` estimate multiplied by n_visible.
+        Values are <= 0; a row of independent fair coins scores log(1/2) = -0.693.
+        """
+        X = self._check("score_samples", X)
+        n, d = X.shape
+        W, b_v = self.W.data, self.b_visible.data
+        if n_features is None:
+            cols = np.broadcast_to(np.arange(d), (n, d))
+        else:
+            m = _positive_int("RBM.score_samples", "n_features", n_features)
+            if m > d:
+                raise ValueError(f"RBM.score_samples: n_features={m} exceeds the {d} features")
+            rng = np.random.default_rng(seed)
+            cols = np.argsort(rng.random((n, d)), axis=1)[:, :m]
+        rows = np.arange(n)[:, None]
+        pre = X @ W + self.b_hidden.data  # (n, h)
+        sign = 1 - 2 * X[rows, cols]  # (n, m): +1 turns a bit on, -1 off
+        out = np.empty(n, dtype=self.dtype)
+        chunk = max(1, (1 << 22) // (cols.shape[1] * self.n_hidden))  # bounds the (c, m, h) array
+        for s in range(0, n, chunk):
+            sl = slice(s, s + chunk)
+            flipped = pre[sl, None, :] + sign[sl, :, None] * W[cols[sl]]
+            # F(flipped) - F(v), by the bits that change
+            delta = -sign[sl] * b_v[cols[sl]] - (np.logaddexp(0, flipped)
+                                                 - np.logaddexp(0, pre[sl, None, :])).sum(-1)
+            out[sl] = -np.logaddexp(0, -delta).mean(axis=1)  # log sigmoid(delta)
+        return out
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """The mean of :meth:`score_samples`: the log pseudo-likelihood per feature."""
+        return float(self.score_samples(X).mean())
+
+
+@register_module
+class DBN(Module):
+    """A deep belief net: a stack of RBMs, pretrained greedily, unrolled into an MLP for labels.
+
+    ``DBN([n_in, h1, h2, ...], **rbm_kwargs)`` builds ``RBM(n_in, h1)``, ``RBM(h1, h2)`` ...;
+    ``rbm_kwargs`` (``lr``, ``epochs``, ``k``, ``persistent``, ``seed`` ...) go to every RBM (a
+    ``seed`` s gives RBM i the seed s + i). ``fit(X)`` trains each RBM on the hidden
+    probabilities of the one below; ``to_mlp(n_classes)`` returns an ``nn.MLP`` with sigmoid
+    activations whose Linear layers hold the RBMs' weights (``weight = W.T``,
+    ``bias = b_hidden``), plus a fresh output layer, ready for ``nn.fit`` on labels.
+
+    >>> dbn = nn.DBN([64, 128, 64], lr=0.05, epochs=10, seed=0).fit(x_unlabelled)
+    >>> model = dbn.to_mlp(10)
+    >>> nn.fit(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters()), (x, y))
+    """
+
+    def __init__(self, sizes: list[int], **rbm_kwargs: Any):
+        super().__init__()
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"DBN: sizes must list at least two layer sizes, got {sizes!r}")
+        for name in ("n_visible", "n_hidden"):
+            if name in rbm_kwargs:
+                raise TypeError(f"DBN: {name} comes from sizes; do not pass it")
+        self.sizes = [_positive_int("DBN", "sizes", s) for s in sizes]
+        self.rbm_kwargs = dict(rbm_kwargs)
+        seed = rbm_kwargs.pop("seed", None)
+        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            rbm_seed = None if seed is None else seed + i
+            self.add_module(f"rbm{i}", RBM(n_in, n_out, seed=rbm_seed, **rbm_kwargs))
+
+    @property
+    def rbms(self) -> list[RBM]:
+        """The RBMs, bottom (data) first."""
+        return list(self.children())
+
+    def get_config(self) -> dict[str, Any]:
+        return {"sizes": self.sizes, **self.rbm_kwargs}
+
+    def fit(self, X: Any, y: Any = None) -> DBN:
+        """Greedy layer-wise pretraining: each RBM is fit on ``transform`` of the one below."""
+        features = X
+        for rbm in self.rbms:
+            features = rbm.fit(features).transform(features)
+        return self
+
+    def forward(self, v: Any) -> ag.Tensor:
+        """The top layer's hidden probabilities, differentiable (a deterministic up-pass)."""
+        for rbm in self.rbms:
+            v = rbm(v)
+        return v
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The top layer's hidden probabilities of each row (numpy)."""
+        for rbm in self.rbms:
+            X = rbm.transform(X)
+        return X
+
+    def to_mlp(self, n_classes: int | None = None) -> MLP:
+        """An ``nn.MLP(sizes + [n_classes], activation="sigmoid")`` initialised from the RBMs.
+
+        The Linear layer after RBM i gets ``weight = W_i.T`` (Linear stores (out, in)) and
+        ``bias = b_hidden_i``; the output layer keeps ``nn.Linear``'s random initialisation.
+        Without ``n_classes`` the MLP is the encoder alone (sigmoid on its last layer too). The
+        weights are copies: training the MLP leaves the DBN unchanged.
+        """
+        if n_classes is None:
+            mlp = MLP(self.sizes, activation="sigmoid", output_activation="sigmoid")
+        else:
+            n_classes = _positive_int("DBN.to_mlp", "n_classes", n_classes)
+            mlp = MLP(self.sizes + [n_classes], activation="sigmoid")
+        linears = [layer for layer in mlp if isinstance(layer, Linear)]
+        for linear, rbm in zip(linears, self.rbms):
+            linear.weight.data[...] = rbm.W.data.T
+            linear.bias.data[...] = rbm.b_hidden.data
+        return mlp

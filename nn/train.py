@@ -1,0 +1,418 @@
+"""Training loops: ``fit`` (with History, progress bar and callbacks), ``evaluate`` and ``predict``.
+
+``fit`` runs the loop every PyTorch script writes by hand, once per mini-batch::
+
+    optimizer.zero_grad()
+    loss_value = loss(model(x_batch), y_batch)
+    loss_value.backward()
+    optimizer.step()
+
+and records per-epoch averages in a ``History`` (Keras' ``history.history`` dict):
+
+>>> model = nn.MLP([64, 32, 10])
+>>> opt = nn.optim.Adam(model.parameters(), lr=1e-3)
+>>> history = nn.fit(model, nn.CrossEntropyLoss(), opt, (x_train, y_train), epochs=20,
+...                  validation_data=(x_test, y_test), metrics=["accuracy"],
+...                  callbacks=[nn.EarlyStopping(patience=3)])
+>>> history.history.keys()     # dict_keys(['loss', 'accuracy', 'val_loss', 'val_accuracy'])
+
+The Keras style is the same loop behind ``model.compile(optimizer="adam", loss="cross_entropy",
+metrics=["accuracy"])`` and ``model.fit(x, y, epochs=20)``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm import TqdmWarning
+
+import autograd_core as ag
+
+from .data import DataLoader
+from .metrics import get_metric
+
+with warnings.catch_warnings():
+    # without ipywidgets tqdm.auto warns once and falls back to the text bar, which is fine here
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from .module import Module
+
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "compile",
+           "fit_compiled", "evaluate_compiled", "get_loss", "get_optimizer"]
+
+Data = DataLoader | tuple | list
+
+
+class History:
+    """Per-epoch records of a ``fit``: ``history["loss"]``, ``history["val_accuracy"]`` ...
+
+    ``history.history`` is a dict from name to a list with one float per epoch run (training loss
+    and metrics, then the same with a ``val_`` prefix when there is validation data);
+    ``history.epoch`` lists the epoch numbers (from 0).
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        """Record one epoch's ``logs``."""
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.history:
+            raise KeyError(f"History: no record {key!r}; recorded: {sorted(self.history)}")
+        return self.history[key]
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def plot(self, key: str = "loss", ax=None):
+        """Plot ``key`` and, if recorded, ``val_<key>`` against the epoch; return the Axes."""
+        import matplotlib.pyplot as plt
+
+        ax = ax if ax is not None else plt.subplots()[1]
+        epochs = [e + 1 for e in self.epoch]
+        for name in (key, f"val_{key}"):
+            if name in self.history:
+                ax.plot(epochs, self.history[name], marker=".", label=name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.legend()
+        return ax
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items())
+        return f"History({len(self)} epochs; last: {last})"
+
+
+class Callback:
+    """Hooks that ``fit`` calls. Subclass and override what you need.
+
+    ``on_epoch_end`` receives the epoch number and that epoch's logs (the values the History
+    records); returning True asks ``fit`` to stop after this epoch.
+    """
+
+    def on_train_begin(self, model: Module) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Module) -> bool | None:
+        """Called after each epoch; return True to stop training."""
+        return None
+
+    def on_train_end(self, model: Module) -> None:
+        """Called once after the last epoch (also after an early stop)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs in a row.
+
+    An epoch improves when the monitored value beats the best so far by more than ``min_delta``
+    (lower is better for losses, higher for names containing "acc"; force it with ``mode="min"``
+    or ``"max"``). With ``restore_best=True`` the model gets back, when training ends, the weights
+    it had at the end of its best epoch. After ``fit``: ``best`` (the best value), ``best_epoch``
+    and ``stopped_epoch`` (None if training ran to the end).
+
+    >>> nn.fit(..., validation_data=(x_val, y_val), callbacks=[nn.EarlyStopping(patience=3)])
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best: bool = True):
+        if patience < 0 or min_delta < 0:
+            raise ValueError(f"EarlyStopping: patience and min_delta must be >= 0, got "
+                             f"patience={patience}, min_delta={min_delta}")
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.mode, self.restore_best = mode, restore_best
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self._wait = 0
+        self._best_state: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, model: Module) -> None:
+        self._reset()
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Module) -> bool:
+        if self.monitor not in logs:
+            hint = " (pass validation_data to fit)" if self.monitor.startswith("val_") else ""
+            raise KeyError(f"EarlyStopping: monitored value {self.monitor!r} is not among the "
+                           f"epoch's logs {sorted(logs)}{hint}")
+        value = logs[self.monitor]
+        if self._improved(value):
+            self.best, self.best_epoch, self._wait = value, epoch, 0
+            if self.restore_best:
+                self._best_state = model.state_dict()  # a copy, safe from later updates
+            return False
+        self._wait += 1
+        if self._wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, model: Module) -> None:
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state)
+            self._best_state = None
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+                f"min_delta={self.min_delta}, mode={self.mode!r}, "
+                f"restore_best={self.restore_best})")
+
+
+def _loader(caller: str, data: Data, batch_size: int | None, shuffle: bool = False,
+            seed: int | None = None) -> DataLoader:
+    """``data`` as a DataLoader: a DataLoader as is, or ``(x, y)`` batched (``None``: one batch)."""
+    if isinstance(data, DataLoader):
+        return data
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{caller}: data must be an (x, y) pair or an nn.data.DataLoader, got "
+                        f"{type(data).__name__}")
+    x, y = data
+    if batch_size is None:
+        batch_size = max(len(x), 1)
+    return DataLoader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+def _metric_fns(metrics: Iterable | None) -> list[tuple[str, Callable]]:
+    fns = [get_metric(m) for m in (metrics or [])]
+    names = [name for name, _ in fns]
+    if "loss" in names or len(set(names)) != len(names):
+        raise ValueError(f"fit: metric names must be distinct and not 'loss', got {names}")
+    return fns
+
+
+def _outputs(model: Module, loader: DataLoader) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model's outputs on every batch (eval mode, no graph) and the matching targets."""
+    outs, targets = [], []
+    was_training = model.training
+    model.eval()
+    try:
+        with ag.no_grad():
+            for batch in loader:
+                xb, yb = batch if isinstance(batch, tuple) else (batch, None)
+                outs.append(model(xb).data)
+                if yb is not None:
+                    targets.append(yb.data)
+    finally:
+        model.train(was_training)
+    if not outs:
+        raise ValueError("evaluate/predict: the data holds no complete batch")
+    return np.concatenate(outs), (np.concatenate(targets) if targets else None)
+
+
+def evaluate(model: Module, loss: Callable, data: Data, metrics: Sequence | None = None,
+             batch_size: int | None = None) -> dict[str, float]:
+    """The loss and metrics of ``model`` on ``data`` (``(x, y)`` or a DataLoader), in eval mode.
+
+    The loss is computed once over all outputs, so with ``reduction="mean"`` it is the mean over
+    every sample. ``batch_size`` (default: everything at once) only bounds memory.
+
+    >>> nn.evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test), metrics=["accuracy"])
+    {'loss': 0.09, 'accuracy': 0.97}
+    """
+    outputs, targets = _outputs(model, _loader("evaluate", data, batch_size))
+    if targets is None:
+        raise ValueError("evaluate: the data has no targets (y)")
+    with ag.no_grad():
+        logs = {"loss": float(loss(ag.Tensor(outputs), ag.Tensor(targets)).item())}
+    for name, fn in _metric_fns(metrics):
+        logs[name] = float(fn(targets, outputs))
+    return logs
+
+
+def predict(model: Module, x, batch_size: int | None = None) -> np.ndarray:
+    """The model's outputs on ``x`` (array, Tensor or DataLoader) as a numpy array, in eval mode.
+
+    Dropout is off and no graph is recorded; the model's training/eval mode is restored after.
+    """
+    if isinstance(x, DataLoader):
+        loader = x
+    else:
+        x = x.data if isinstance(x, ag.Tensor) else np.asarray(x)
+        loader = DataLoader(x, batch_size=batch_size or max(len(x), 1))
+    return _outputs(model, loader)[0]
+
+
+def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
+        batch_size: int = 32, validation_data: Data | None = None,
+        callbacks: Sequence[Callback] | None = None, metrics: Sequence | None = None,
+        verbose: int = 1, shuffle: bool = True, seed: int | None = None) -> History:
+    """Train ``model`` for ``epochs`` passes over ``data``; return the History.
+
+    - ``loss``: ``loss(output, target) -> scalar Tensor`` (an ``nn`` loss);
+      ``optimizer``: has ``zero_grad()`` and ``step()`` (an ``nn.optim`` optimizer).
+    - ``data`` / ``validation_data``: ``(x, y)`` arrays or an ``nn.data.DataLoader``. For arrays,
+      ``batch_size``, ``shuffle`` and ``seed`` (reshuffles each epoch; None: ``ag.manual_seed``
+      governs it) build the loader; a DataLoader brings its own.
+    - ``metrics``: names ("accuracy") or functions ``f(y_true, y_pred) -> float``.
+    - ``callbacks``: ``Callback`` objects, e.g. ``EarlyStopping``.
+    - ``verbose``: 1 shows a tqdm progress bar with the epoch's logs, 0 prints nothing.
+
+    The History records per epoch: ``loss`` (mean of the batch losses weighted by batch size),
+    each metric on the epoch's training outputs (taken in training mode, as Keras does), then
+    ``val_loss`` and ``val_<metric>`` from ``evaluate`` on the validation data. The model is left
+    in the training/eval mode it had before.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    loader = _loader("fit", data, batch_size, shuffle, seed)
+    val_loader = None if validation_data is None else _loader("fit validation_data",
+                                                              validation_data, None)
+    metric_fns = _metric_fns(metrics)
+    callbacks = list(callbacks or [])
+    history = History()
+    was_training = model.training
+    for callback in callbacks:
+        callback.on_train_begin(model)
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not verbose, leave=True)
+    try:
+        for epoch in bar:
+            logs = _train_epoch(model, loss, optimizer, loader, metric_fns)
+            if val_loader is not None:
+                val_logs = evaluate(model, loss, val_loader, metrics)
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            history.append(epoch, logs)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+            stop = [bool(cb.on_epoch_end(epoch, logs, model)) for cb in callbacks]
+            if any(stop):
+                break
+    finally:
+        bar.close()
+        model.train(was_training)
+    for callback in callbacks:
+        callback.on_train_end(model)
+    return history
+
+
+def _train_epoch(model: Module, loss: Callable, optimizer, loader: DataLoader,
+                 metric_fns: list[tuple[str, Callable]]) -> dict[str, float]:
+    model.train()
+    total, count = 0.0, 0
+    outputs, targets = [], []
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        out = model(xb)
+        batch_loss = loss(out, yb)
+        batch_loss.backward()
+        optimizer.step()
+        total += batch_loss.item() * len(xb)
+        count += len(xb)
+        if metric_fns:  # the outputs are computed anyway; keep them for the epoch's metrics
+            outputs.append(out.data)
+            targets.append(yb.data)
+    if count == 0:
+        raise ValueError("fit: the training data holds no complete batch (drop_last with fewer "
+                         "samples than batch_size?)")
+    logs = {"loss": total / count}
+    if metric_fns:
+        y_true, y_pred = np.concatenate(targets), np.concatenate(outputs)
+        for name, fn in metric_fns:
+            logs[name] = float(fn(y_true, y_pred))
+    return logs
+
+
+# -- Keras style: compile, then fit/evaluate/predict on the model -------------------------------
+
+_LOSSES = {
+    "mse": "MSELoss", "l2": "L2Loss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
+    "cross_entropy": "CrossEntropyLoss",
+}
+_OPTIMIZERS = {"sgd": ("SGD", 1e-2), "adam": ("Adam", 1e-3), "adagrad": ("Adagrad", 1e-2),
+               "rmsprop": ("RMSprop", 1e-3)}
+
+
+def get_loss(loss: str | Callable) -> Callable:
+    """A loss object from its name ("mse", "l2", "bce", "bce_with_logits", "cross_entropy" on
+    logits) or the loss itself."""
+    if callable(loss):
+        return loss
+    if isinstance(loss, str) and loss.lower() in _LOSSES:
+        from . import losses
+
+        return getattr(losses, _LOSSES[loss.lower()])()
+    raise ValueError(f"unknown loss {loss!r}; use one of {sorted(_LOSSES)} or a loss object")
+
+
+def get_optimizer(optimizer: Any, model: Module):
+    """An optimizer over ``model.parameters()`` from its name ("adam" lr 1e-3, "sgd" lr 1e-2,
+    "adagrad" lr 1e-2, "rmsprop" lr 1e-3), or the optimizer object itself."""
+    if isinstance(optimizer, str):
+        if optimizer.lower() not in _OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; use one of "
+                             f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
+        from . import optim
+
+        name, lr = _OPTIMIZERS[optimizer.lower()]
+        return getattr(optim, name)(model.parameters(), lr=lr)
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+        raise TypeError(f"compile: optimizer must be a name or have step() and zero_grad(), got "
+                        f"{type(optimizer).__name__}")
+    return optimizer
+
+
+@dataclass
+class Compiled:
+    """What ``Module.compile`` stores for ``Module.fit`` / ``Module.evaluate``."""
+
+    optimizer: Any
+    loss: Callable
+    metrics: list = field(default_factory=list)
+
+
+def compile(model: Module, optimizer: Any = "adam", loss: str | Callable = "mse",
+            metrics: Sequence | None = None) -> None:
+    """Attach an optimizer, a loss and metrics to ``model`` for ``model.fit`` and friends."""
+    _metric_fns(metrics)  # fail now on an unknown metric, not at the first epoch
+    model._compiled = Compiled(get_optimizer(optimizer, model), get_loss(loss), list(metrics or []))
+
+
+def compiled(model: Module, caller: str) -> Compiled:
+    """The ``Compiled`` settings of ``model``, or a clear error if ``compile`` was not called."""
+    settings = model.__dict__.get("_compiled")
+    if settings is None:
+        raise RuntimeError(f"{type(model).__name__}.{caller}: call "
+                           f"model.compile(optimizer, loss, metrics) first")
+    return settings
+
+
+def _pair_or_loader(x, y) -> Data:
+    return x if y is None and isinstance(x, DataLoader) else (x, y)
+
+
+def fit_compiled(model: Module, x, y=None, **kwargs: Any) -> History:
+    """``model.fit(x, y, ...)``: ``fit`` with the compiled optimizer, loss and metrics.
+
+    ``x`` may be a DataLoader (then ``y`` is None); ``kwargs`` are ``fit``'s epochs, batch_size,
+    validation_data, callbacks, verbose, shuffle and seed.
+    """
+    settings = compiled(model, "fit")
+    return fit(model, settings.loss, settings.optimizer, _pair_or_loader(x, y),
+               metrics=settings.metrics, **kwargs)
+
+
+def evaluate_compiled(model: Module, x, y=None, batch_size: int | None = None) -> dict[str, float]:
+    """``model.evaluate(x, y)``: ``evaluate`` with the compiled loss and metrics."""
+    settings = compiled(model, "evaluate")
+    return evaluate(model, settings.loss, _pair_or_loader(x, y), settings.metrics, batch_size)
