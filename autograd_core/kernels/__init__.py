@@ -23,14 +23,14 @@ prepared its inputs; everything else should call the public functions below.
 """
 
 from .activation import ACTIVATIONS, bias_act_backward, bias_act_forward, gibbs_sample
-from .matmul import SMALL_MATMUL_MAX_FLOPS, matmul, small_matmul
+from .linalg import OUTER_PRODUCT_MIN_SIZE, matmul, small_matmul
 from .optim import adam_update, sgd_update
 from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
 
 __all__ = [
     "ACTIVATIONS",
-    "SMALL_MATMUL_MAX_FLOPS",
+    "OUTER_PRODUCT_MIN_SIZE",
     "adam_update",
     "bias_act_backward",
     "bias_act_forward",

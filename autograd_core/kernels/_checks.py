@@ -31,7 +31,8 @@ def float_input(
         raise ValueError(f"{kernel}: {name} must be {ndim}-D, got shape {x.shape}")
     if shape is not None and x.shape != shape:
         raise ValueError(f"{kernel}: {name} must have shape {shape}, got {x.shape}")
-    return np.ascontiguousarray(x)
+    # (np.ascontiguousarray itself would turn a 0-d array into a 1-d one.)
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
 def inplace_buffer(

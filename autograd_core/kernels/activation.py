@@ -8,8 +8,9 @@ backward pass needs only the saved output, not the pre-activation::
     sigmoid    y = 1 / (1 + exp(-x))     dy/dx = y (1 - y)
     tanh       y = tanh(x)               dy/dx = 1 - y^2
 
-The sigmoid is evaluated as ``1 / (1 + exp(-x))`` for ``x >= 0`` and ``exp(x) / (1 + exp(x))``
-for ``x < 0``: exp only ever sees ``-|x|``, so it cannot overflow (``x = -1e4`` gives exactly 0).
+The sigmoid is evaluated with ``e = exp(-|x|)`` as ``1 / (1 + e)`` for ``x >= 0`` and
+``e / (1 + e)`` for ``x < 0``: exp never overflows (``x = -1e4`` gives exactly 0), and tiny
+probabilities keep their relative precision (no ``1 - p`` cancellation).
 """
 
 from __future__ import annotations
@@ -42,18 +43,18 @@ def activation_code(kernel: str, act: str) -> int:
 def _bias_act_forward_loops(z, bias, act):
     n, m = z.shape
     out = np.empty_like(z)
+    # Typed constants: numba types a bare 1 or 0 as int64, which turns float32 arithmetic into
+    # float64, halving the SIMD width and rounding differently from the numpy twin.
+    zero, one = z.dtype.type(0), z.dtype.type(1)
     for i in range(n):
         for j in range(m):
             x = z[i, j] + bias[j]
             if act == RELU:
                 if x < 0:  # not `x > 0 else 0`: NaN must pass through, as in np.maximum
-                    x = 0
+                    x = zero
             elif act == SIGMOID:
-                if x >= 0:
-                    x = 1 / (1 + math.exp(-x))
-                else:
-                    e = math.exp(x)
-                    x = e / (1 + e)
+                e = math.exp(-abs(x))
+                x = (one if x >= 0 else e) / (one + e)  # a select, not a branch: no mispredicts
             elif act == TANH:
                 x = math.tanh(x)
             out[i, j] = x
@@ -62,7 +63,7 @@ def _bias_act_forward_loops(z, bias, act):
 
 def _sigmoid_numpy(x):
     e = np.exp(-np.abs(x))  # in (0, 1]: no overflow, no warning
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def _bias_act_forward_numpy(z, bias, act):
@@ -97,17 +98,18 @@ def _bias_act_backward_loops(grad_out, out, act):
     n, m = grad_out.shape
     grad_z = np.empty_like(grad_out)
     grad_bias = np.zeros(m, dtype=grad_out.dtype)
+    zero, one = grad_out.dtype.type(0), grad_out.dtype.type(1)
     for i in range(n):
         for j in range(m):
             g = grad_out[i, j]
             y = out[i, j]
             if act == RELU:
                 if not y > 0:
-                    g = 0
+                    g = zero
             elif act == SIGMOID:
-                g = g * (y * (1 - y))
+                g = g * (y * (one - y))
             elif act == TANH:
-                g = g * (1 - y * y)
+                g = g * (one - y * y)
             grad_z[i, j] = g
             grad_bias[j] += g
     return grad_z, grad_bias
@@ -148,17 +150,14 @@ def bias_act_backward(
 def _gibbs_sample_loops(pre_activation, uniforms):
     probs = np.empty_like(pre_activation)
     samples = np.empty_like(pre_activation)
+    zero, one = pre_activation.dtype.type(0), pre_activation.dtype.type(1)
     for i in range(pre_activation.size):
         # The stable sigmoid of _bias_act_forward_loops (numba cannot call a plain Python helper).
         x = pre_activation[i]
-        if x >= 0:
-            p = 1 / (1 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            p = e / (1 + e)
-        probs[i] = p
+        e = math.exp(-abs(x))
+        probs[i] = (one if x >= 0 else e) / (one + e)
         # Compare with the stored (rounded) probability, so samples == (uniforms < probs) exactly.
-        samples[i] = 1 if uniforms[i] < probs[i] else 0
+        samples[i] = one if uniforms[i] < probs[i] else zero
     return probs, samples
 
 

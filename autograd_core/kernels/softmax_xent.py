@@ -44,7 +44,7 @@ def _softmax_xent_forward_loops(logits, labels):
         top = logits[i, 0]
         for j in range(1, c):
             top = max(top, logits[i, j])
-        total = 0.0
+        total = logits.dtype.type(0)  # accumulate in the input dtype, as the twin does
         for j in range(c):
             e = math.exp(logits[i, j] - top)
             probs[i, j] = e
@@ -84,12 +84,13 @@ def softmax_xent_forward(logits: np.ndarray, labels: np.ndarray) -> tuple[np.nda
 def _softmax_xent_backward_loops(probs, labels, grad_loss_per_row):
     n, c = probs.shape
     grad = np.empty_like(probs)
+    one = probs.dtype.type(1)  # typed, so float32 stays float32 (see activation.py)
     for i in range(n):
         g = grad_loss_per_row[i]
         for j in range(c):
             grad[i, j] = probs[i, j] * g
         y = labels[i]
-        grad[i, y] = (probs[i, y] - 1) * g
+        grad[i, y] = (probs[i, y] - one) * g
     return grad
 
 

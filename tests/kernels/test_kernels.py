@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import autograd_core.kernels as K
-from autograd_core.kernels import registry
+from autograd_core.kernels import linalg, registry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHAPES = [(1, 1), (7, 13), (128, 10), (3, 1)]
@@ -322,6 +322,17 @@ def test_gibbs_samples_are_exactly_uniforms_below_probs(impl):
     np.testing.assert_array_equal(samples, (u < probs).astype(float))
 
 
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_gibbs_sample_keeps_any_shape(impl, shape):
+    x = np.zeros(shape)
+    with K.use_jit(impl == "numba"):
+        probs, samples = K.gibbs_sample(x, np.full(shape, 0.25))
+    assert probs.shape == samples.shape == shape
+    np.testing.assert_array_equal(probs, np.full(shape, 0.5))
+    np.testing.assert_array_equal(samples, np.ones(shape))
+
+
 # --- optimizers over several steps, against the rules written out -----------------------------
 
 
@@ -439,15 +450,31 @@ def test_errors_name_the_kernel_and_the_problem():
         K.small_matmul(z64, z64)
 
 
-def test_matmul_routes_only_degenerate_products_to_the_loop():
-    a, b = np.ones((784, 1)), np.ones((1, 256))
-    big = np.ones((64, 64))
-    np.testing.assert_array_equal(K.matmul(a, b), a @ b)
-    np.testing.assert_array_equal(K.matmul(big, big), big @ big)
-    batched = np.ones((2, 3, 1))
-    np.testing.assert_array_equal(K.matmul(batched, np.ones((1, 4))), batched @ np.ones((1, 4)))
-    mixed = K.matmul(a.astype(np.float32), b)  # mixed dtypes go to numpy, which promotes
-    assert mixed.dtype == np.float64
+def test_matmul_routes_only_large_outer_products_to_the_loop(monkeypatch):
+    calls = []
+
+    def spy(a, b):
+        calls.append((a.shape, b.shape))
+        return small_matmul(a, b)
+
+    small_matmul = linalg.small_matmul
+    monkeypatch.setattr(linalg, "small_matmul", spy)
+    outer = np.ones((784, 1)), np.ones((1, 256))
+    others = [
+        (np.ones((8, 1)), np.ones((1, 8))),  # outer product below OUTER_PRODUCT_MIN_SIZE
+        (np.ones((64, 64)), np.ones((64, 64))),  # k > 1
+        (np.ones((2, 3, 1)), np.ones((1, 4))),  # batched
+        (outer[0].astype(np.float32), outer[1]),  # mixed dtypes: numpy promotes
+    ]
+    with K.use_jit(True):
+        for a, b in [outer, *others]:
+            got = K.matmul(a, b)
+            np.testing.assert_array_equal(got, a @ b)
+            assert got.dtype == (a @ b).dtype
+    assert calls == [((784, 1), (1, 256))]
+    with K.use_jit(False):
+        K.matmul(*outer)
+    assert len(calls) == 1
 
 
 # --- selection and laziness -------------------------------------------------------------------
