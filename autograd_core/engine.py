@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ShapeError
-from .function import check_finite
+from .function import RELEASED, check_finite
 from .mode import _GradMode, state
 from .tensor import Tensor, to_array
 
@@ -168,7 +168,9 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
             if node is None:
                 continue
             if grad is not None:
-                saved = node.saved_values(tensor if create_graph else None)
+                saved = node.saved
+                if create_graph or saved is RELEASED:  # the common case skips the call
+                    saved = node.saved_values(tensor if create_graph else None)
                 input_grads = node.backward(grad, *saved)
                 if input_grads.__class__ is not tuple:
                     input_grads = (input_grads,)
@@ -179,7 +181,8 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                     continue
                 key = id(inp)
                 if input_grad is not None:
-                    if input_grad.shape != inp.data.shape or input_grad.dtype != inp.data.dtype:
+                    if input_grad.shape != inp.data.shape or \
+                            input_grad.dtype is not inp.data.dtype:
                         input_grad = _fit_to_input(input_grad, inp, node.name)
                     if anomaly:
                         check_finite(_as_tensor(input_grad).data, node.name,
@@ -190,7 +193,7 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                 if consumers[key] == 0:
                     ready.append(inp)
             if not retain_graph:
-                node.release()
+                node.saved = RELEASED
     return found if targets is not None else None
 
 

@@ -39,7 +39,7 @@ from .errors import AutogradError, DTypeError, ShapeError, describe
 from .mode import state
 from .tensor import Tensor
 
-_RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
+RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
 # Frames from these folders are engine internals; the "user line" is the first frame outside.
 _LIBRARY_DIRS = tuple(
@@ -133,7 +133,7 @@ class Function:
     def saved_values(self, output: Tensor | None = None) -> tuple:
         """What forward saved: arrays, or, given this node's ``output`` tensor (create_graph),
         the graph's tensors those arrays belong to, so the backward formula is recorded."""
-        if self.saved is _RELEASED:
+        if self.saved is RELEASED:
             raise RuntimeError(
                 f"backward: trying to backpropagate through the graph a second time, but the "
                 f"saved values of {self.name} were freed by the first backward(). Pass "
@@ -153,11 +153,11 @@ class Function:
 
     def release(self) -> None:
         """Drop the saved values; a later backward through this node raises a clear error."""
-        self.saved = _RELEASED
+        self.saved = RELEASED
 
     @property
     def released(self) -> bool:
-        return self.saved is _RELEASED
+        return self.saved is RELEASED
 
     def __repr__(self) -> str:
         return f"<{self.name} node>"

@@ -78,17 +78,20 @@ class Tensor:
     7.0
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "name", "_retains_grad", "_hooks",
-                 "__weakref__")
+    # Every op output sets the three slots; the rarer attributes live in the instance dict only
+    # once set and otherwise read these class defaults, which keeps op outputs cheap to make.
+    __slots__ = ("data", "_node", "_requires_grad", "__dict__", "__weakref__")
+    grad: Tensor | None = None
+    name: str | None = None
+    _retains_grad = False
+    _hooks: list[Callable] | None = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None, name: str | None = None):
         self.data = to_array(data, dtype)
-        self.grad: Tensor | None = None
         self._node: Function | None = None
-        self.name = name
-        self._retains_grad = False
-        self._hooks: list[Callable] | None = None
         self._requires_grad = False
+        if name is not None:
+            self.name = name
         if requires_grad:
             self.requires_grad_(True)
 
@@ -97,12 +100,8 @@ class Tensor:
         """Fast constructor for op outputs: no conversion, no checks."""
         t = object.__new__(cls)
         t.data = array
-        t.grad = None
         t._node = node
         t._requires_grad = node is not None
-        t.name = None
-        t._retains_grad = False
-        t._hooks = None
         return t
 
     # -- attributes -------------------------------------------------------------------------

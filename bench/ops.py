@@ -1,0 +1,145 @@
+"""Benchmark: the engine's per-op overhead, against hand-written numpy (and PyTorch if installed).
+
+Two workloads (issue 2):
+
+- ``chain200``: 200 small elementwise ops on a float32 vector of 64 elements, cycling through
+  mul-by-weight, add-constant, tanh and sigmoid; forward and backward. Reported in microseconds
+  per op. The hand-written numpy version computes the same values and the same gradient with no
+  graph at all: it is the floor any engine on numpy pays.
+- ``chain50k``: building and backpropagating a chain of 50,000 scalar multiplications.
+
+Every contestant runs in this process, interleaved round by round so that load on the machine
+hits them alike; the table gives medians and the ratio to the numpy floor.
+
+Run: ``.venv/bin/python bench/ops.py [--rounds 15]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import autograd_core as ag
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: the column is left out
+    torch = None
+
+SIZE, CHAIN, LONG_CHAIN = 64, 200, 50_000
+rng = np.random.default_rng(0)
+X0 = rng.standard_normal(SIZE).astype(np.float32)
+W0 = (1 + 0.01 * rng.standard_normal(SIZE)).astype(np.float32)
+
+
+def chain_ours() -> None:
+    x = ag.Tensor(X0, requires_grad=True)
+    w = ag.Tensor(W0, requires_grad=True)
+    y = x
+    for i in range(CHAIN // 4):
+        y = (y * w + 0.1).tanh().sigmoid()
+    y.sum().backward()
+
+
+def chain_numpy() -> None:
+    """The same chain by hand: forward keeps what backward needs, backward applies the rules."""
+    x, w = X0, W0
+    saved = []
+    y = x
+    for _ in range(CHAIN // 4):
+        m = y * w
+        t = np.tanh(m + np.float32(0.1))
+        s = 1 / (1 + np.exp(-t))
+        saved.append((y, t, s))
+        y = s
+    grad = np.ones_like(y)
+    grad_w = np.zeros_like(w)
+    for y_in, t, s in reversed(saved):
+        grad = grad * s * (1 - s)
+        grad = grad * (1 - t * t)
+        grad_w = grad_w + grad * y_in
+        grad = grad * w
+    assert grad.shape == x.shape and grad_w.shape == w.shape
+
+
+def chain_torch() -> None:
+    x = torch.tensor(X0, requires_grad=True)
+    w = torch.tensor(W0, requires_grad=True)
+    y = x
+    for _ in range(CHAIN // 4):
+        y = torch.sigmoid(torch.tanh(y * w + 0.1))
+    y.sum().backward()
+
+
+def long_ours() -> None:
+    x = ag.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(LONG_CHAIN):
+        y = y * 1.00001
+    y.backward()
+
+
+def long_numpy() -> None:
+    y = np.float32(1.0)
+    factor = np.float32(1.00001)
+    values = []
+    for _ in range(LONG_CHAIN):
+        values.append(y)
+        y = y * factor
+    grad = np.float32(1.0)
+    for _ in values:
+        grad = grad * factor
+
+
+def long_torch() -> None:
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(LONG_CHAIN):
+        y = y * 1.00001
+    y.backward()
+
+
+def interleaved_medians(contestants: dict[str, Callable[[], None]], rounds: int) -> dict:
+    for run in contestants.values():
+        run()  # warm-up: first-call costs (imports, caches) are not the steady state
+    times: dict[str, list[float]] = {name: [] for name in contestants}
+    for _ in range(rounds):
+        for name, run in contestants.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    if torch is not None:
+        torch.set_num_threads(1)
+    rows = []
+    for workload, unit, scale, runs in [
+        ("chain200 (per op, fwd+bwd)", "us/op", 1e6 / CHAIN,
+         {"autograd_core": chain_ours, "numpy": chain_numpy, "torch": chain_torch}),
+        ("chain50k (build + backward)", "ms", 1e3,
+         {"autograd_core": long_ours, "numpy": long_numpy, "torch": long_torch}),
+    ]:
+        if torch is None:
+            runs.pop("torch")
+        medians = interleaved_medians(runs, args.rounds)
+        floor = medians["numpy"]
+        for name, seconds in medians.items():
+            rows.append((workload, name, f"{seconds * scale:.2f} {unit}",
+                         f"{seconds / floor:.2f}x"))
+    print("| workload | contestant | median | vs numpy |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
