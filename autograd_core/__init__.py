@@ -7,6 +7,8 @@
 >>> x.grad, z.grad        # (tensor(-3.), tensor(4.))
 """
 
+import importlib
+
 from . import random
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import backward
@@ -32,6 +34,7 @@ from .ops import (
                   leaky_relu,
                   less,
                   less_equal,
+                  linear,
                   log,
                   log_softmax,
                   logsumexp,
@@ -49,6 +52,7 @@ from .ops import (
                   reshape,
                   sigmoid,
                   softmax,
+                  softmax_cross_entropy,
                   softplus,
                   sqrt,
                   squeeze,
@@ -65,7 +69,7 @@ from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 
 __all__ = [
-    "Tensor", "tensor", "Function", "backward", "grad", "value_and_grad",
+    "Tensor", "tensor", "draw", "explain", "Function", "backward", "grad", "value_and_grad",
     "gradcheck", "gradgradcheck", "GradcheckError", "AutogradError", "ShapeError", "DTypeError",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "name_scope",
     "set_default_dtype", "get_default_dtype", "manual_seed", "random",
@@ -75,5 +79,14 @@ __all__ = [
     "sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax",
     "reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims", "broadcast_to",
     "maximum", "minimum", "where", "concatenate", "stack",
+    "linear", "softmax_cross_entropy",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
 ]
+
+
+def __getattr__(name: str):
+    # The teaching tools import graphviz; load them on first use to keep ``import`` fast.
+    if name in ("draw", "explain", "viz"):
+        viz = importlib.import_module(".viz", __name__)
+        return viz if name == "viz" else getattr(viz, name)
+    raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")

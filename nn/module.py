@@ -248,6 +248,8 @@ class Module:
         self.__dict__.pop(name, None)
         self._modules.pop(name, None)
         self._parameters[name] = param
+        if param is not None and param.name is None:
+            param.name = name  # pictures of the graph label it "weight", "bias" ...
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as a child called ``name`` (its name scope unless renamed)."""

@@ -1,0 +1,12 @@
+"""Teaching tools: pictures of the graph, a narrated backward pass, step-through frames.
+
+They only read the graph. ``ag.draw`` and ``ag.explain`` are re-exported at the top level.
+"""
+
+from .dot import draw
+from .explain import Explanation, explain
+from .frames import backward_frames, write_frames
+from .render import Picture, RendererNotFoundError, find_renderer, render_source
+
+__all__ = ["draw", "explain", "Explanation", "backward_frames", "write_frames", "Picture",
+           "RendererNotFoundError", "find_renderer", "render_source"]
