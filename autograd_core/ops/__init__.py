@@ -32,6 +32,8 @@ from .elementwise import (
     Sub,
     Where,
 )
+from .fused import linear as linear  # re-exported to autograd_core
+from .fused import softmax_cross_entropy as softmax_cross_entropy  # re-exported
 from .linalg import MatMul
 from .reduce import LogSumExp, Max, Mean, Min, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
@@ -110,49 +112,25 @@ def _one_axis(axis: Any, dim: Any, op: str) -> Any:
 
 
 # -- arithmetic --------------------------------------------------------------------------------
-def add(a: Any, b: Any) -> Tensor:
-    """a + b, broadcasting as numpy does."""
-    return Add.apply(*_pair(a, b, "add"))
+def _binary(function_class):
+    """The public function of a two-input op: operands converted, then the op applied."""
+
+    def op(a: Any, b: Any) -> Tensor:
+        return function_class.apply(*_pair(a, b, function_class.name))
+
+    op.__name__ = function_class.name
+    op.__doc__ = function_class.__doc__
+    return op
 
 
-def subtract(a: Any, b: Any) -> Tensor:
-    """a - b."""
-    return Sub.apply(*_pair(a, b, "sub"))
-
-
-def multiply(a: Any, b: Any) -> Tensor:
-    """a * b, elementwise."""
-    return Mul.apply(*_pair(a, b, "mul"))
-
-
-def divide(a: Any, b: Any) -> Tensor:
-    """a / b, elementwise."""
-    return Div.apply(*_pair(a, b, "div"))
-
-
-def power(a: Any, b: Any) -> Tensor:
-    """a ** b, elementwise."""
-    return Pow.apply(*_pair(a, b, "pow"))
-
-
-def negative(a: Tensor) -> Tensor:
-    """-a."""
-    return Neg.apply(_operand(a, None, "neg"))
-
-
-def matmul(a: Any, b: Any) -> Tensor:
-    """a @ b: matrix product, batched over leading axes, 1-D operands as in numpy."""
-    return MatMul.apply(*_pair(a, b, "matmul"))
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise max of a and b; on ties each gets half the gradient."""
-    return Maximum.apply(*_pair(a, b, "maximum"))
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise min of a and b; on ties each gets half the gradient."""
-    return Minimum.apply(*_pair(a, b, "minimum"))
+add = _binary(Add)
+subtract = _binary(Sub)
+multiply = _binary(Mul)
+divide = _binary(Div)
+power = _binary(Pow)
+matmul = _binary(MatMul)
+maximum = _binary(Maximum)
+minimum = _binary(Minimum)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -183,6 +161,7 @@ def _unary(function_class):
     return op
 
 
+negative = _unary(Neg)
 exp = _unary(Exp)
 log = _unary(Log)
 sqrt = _unary(Sqrt)
