@@ -202,6 +202,9 @@ def test_save_and_load_round_trip(tmp_path, digits):
     loaded = nn.load(tmp_path / "rbm.nnz")
     assert isinstance(loaded, nn.RBM) and loaded.get_config() == rbm.get_config()
     np.testing.assert_array_equal(loaded.transform(x), rbm.transform(x))
+    dbn = nn.DBN([64, 8, 4], epochs=1, seed=0, verbose=0).fit(x)
+    nn.save(dbn, tmp_path / "dbn.nnz")
+    np.testing.assert_array_equal(nn.load(tmp_path / "dbn.nnz").transform(x), dbn.transform(x))
 
 
 # -- against scikit-learn ---------------------------------------------------------------------
@@ -257,6 +260,23 @@ def test_partial_fit_after_a_feature_count_change_is_refused(digits):
         rbm.partial_fit(digits[0][:20, :32])
 
 
+def test_blas_threads_are_limited_only_while_training(digits):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+    rbm = nn.RBM(64, 8, epochs=1, seed=0, verbose=0, blas_threads=1)
+    real_update = rbm._cd_update
+    rbm._cd_update = lambda v: (seen.append(blas_threads()), real_update(v))[1]
+    rbm.fit(digits[0][:20])
+    assert all(n == 1 for threads in seen for n in threads)
+    assert blas_threads() == before
+    nn.RBM(64, 8, epochs=1, seed=0, verbose=0, blas_threads=None).fit(digits[0][:20])
+
+
 def test_binary_and_integer_data_are_accepted():
     rbm = nn.RBM(4, 2, epochs=1, seed=0, verbose=0)
     rbm.fit(np.array([[True, False, True, False]] * 3))
@@ -271,6 +291,7 @@ def test_binary_and_integer_data_are_accepted():
     ({"batch_size": 2.5}, "batch_size must be a positive integer"),
     ({"seed": "x"}, "seed must be an integer"),
     ({"dtype": "int32"}, "dtype must be 'float32' or 'float64'"),
+    ({"blas_threads": 0}, "blas_threads must be a positive integer"),
 ])
 def test_bad_hyper_parameters(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=f"RBM: {message}"):
