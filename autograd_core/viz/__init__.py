@@ -1,6 +1,11 @@
 """Teaching tools: pictures of the graph, a narrated backward pass, step-through frames.
 
 They only read the graph. ``ag.draw`` and ``ag.explain`` are re-exported at the top level.
+
+>>> ag.draw(g)                               # the graph, inline in Jupyter
+>>> print(ag.explain(g))                     # dg/dz = p = 4 ...
+>>> frames = ag.viz.backward_frames(g)       # one picture per backward step
+>>> ag.viz.write_frames(frames, "frames")    # frames/frame_000.svg ...
 """
 
 from .dot import draw

@@ -1,91 +1,158 @@
 """``ag.explain``: the backward pass told as chain-rule steps, with the numbers.
 
-For a graph of scalars each step reads like a hand derivation::
+One step per op, outputs before inputs; each step gives the gradients that become complete once
+that op has passed its share back. For a graph of scalars each line reads like a hand derivation
+(g = (x + y) * z at x = 1, y = 3, z = -3)::
 
     dg/dg = 1
-    dg/dz = p = 4
-    dg/dp = z = -3
-    dg/dx = dg/dp * dp/dx = -3 * 1 = -3
+    step 1: g = p * z
+      dg/dp = z = -3
+      dg/dz = p = 4
+    step 2: p = x + y
+      dg/dx = dg/dp * dp/dx = -3 * 1 = -3
+      dg/dy = dg/dp * dp/dy = -3 * 1 = -3
 
-For tensors, each step gives the shape of the gradient and its norm.
+A value read by several ops sums one term per use (the multivariable chain rule). For tensors,
+each line gives the gradient's shape and norm.
 """
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from ..tensor import Tensor
-from .graph import GraphView, collect, known_gradients, local_derivative
+from .graph import (
+    GraphView,
+    Step,
+    backward_steps,
+    collect,
+    known_gradients,
+    local_derivative,
+    number,
+)
+
+FREED = ("the graph was freed by backward(): gradients of intermediate values are gone; call "
+         "backward(retain_graph=True), or explain before backward, to see them all")
 
 
 class Explanation(str):
     """The narration: a str (print it), shown as preformatted text in Jupyter."""
 
     def _repr_html_(self) -> str:
-        import html
-
         return f"<pre>{html.escape(self)}</pre>"
 
-
-def _number(value) -> str:
-    return f"{float(np.asarray(value).reshape(-1)[0]):.6g}"
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
 
 
 def explain(t: Tensor) -> Explanation:
     """Narrate d t / d v for every value v of the graph of ``t``, in backward order.
 
-    Works before or after ``t.backward()`` (it reads the graph, and computes gradients without
-    touching ``.grad``).
+    Works before or after ``t.backward()``: it reads the graph and computes gradients without
+    touching ``.grad``. A non-scalar ``t`` is explained as ``t.sum()``.
 
-    >>> print(ag.explain(g))      # g = (x + y) * z
+    >>> print(ag.explain(g))      # g = (x + y) * z: "dg/dz = p = 4", "dg/dp = z = -3", ...
     """
     view = collect(t)
     if not t.requires_grad:
         return Explanation(f"{view.name(t)} does not depend on any tensor that requires grad: "
                            "there is no backward pass to explain.")
     grads = known_gradients(view)
-    out = view.name(t)
-    scalar = all(v.size == 1 for v in view.values)
-    lines = [f"Backward pass of {out} (chain rule, from the output back to the inputs):",
-             f"d{out}/d{out} = 1" if scalar else f"d{out}/d{out}: ones of shape {t.shape}"]
-    for tensor in reversed(view.values):
-        node = tensor._node
-        if node is None or not tensor.requires_grad:
-            continue
-        for index, inp in enumerate(node.inputs):
-            if not inp.requires_grad:
-                continue
-            lines.append(_step(view, grads, tensor, index, inp, scalar))
+    narration = Narrator(view, grads)
+    lines = [narration.title()]
+    for number_, step in enumerate(backward_steps(view), start=1):
+        lines.extend(narration.step(number_, step))
     return Explanation("\n".join(lines))
 
 
-def _step(view: GraphView, grads: dict, tensor: Tensor, index: int, inp: Tensor,
-          scalar: bool) -> str:
-    out, here, there = view.name(view.root), view.name(tensor), view.name(inp)
-    target = f"d{out}/d{there}"
-    if not scalar:
-        grad = grads.get(id(inp))
-        summary = "unknown (graph freed; use retain_graph=True or retain_grad())" \
-            if grad is None else f"shape {tuple(grad.shape)}, norm {np.linalg.norm(grad):.4g}"
-        return f"{target} via {tensor._node.name} → {here}: {summary}"
-    local = local_derivative(view, tensor, index)
-    upstream = grads.get(id(tensor))
-    if local is None or upstream is None:
-        total = grads.get(id(inp))
-        return f"{target} (through {tensor._node.name}) = " + \
-            (_number(total) if total is not None else "unknown")
-    formula, value = local
-    contribution = float(np.asarray(upstream).reshape(-1)[0]) * value
-    if tensor is view.root:
-        text = f"{target} = {formula} = {_number(contribution)}" if formula != "1" \
-            else f"{target} = 1"
-    else:
-        chain = f"d{out}/d{here} * d{here}/d{there}"
-        text = (f"{target} = {chain} = {_number(upstream)} * {_number(value)} = "
-                f"{_number(contribution)}")
-        if formula not in ("1", "-1"):
-            text += f"    (d{here}/d{there} = {formula})"
-    uses = sum(1 for v in view.values if v._node is not None for i in v._node.inputs if i is inp)
-    if uses > 1:
-        text += f"    [one of {uses} paths; summed: {target} = {_number(grads[id(inp)])}]"
+class Narrator:
+    """Writes the lines of the narration; ``backward_frames`` uses it for its captions."""
+
+    def __init__(self, view: GraphView, grads: dict[int, np.ndarray]) -> None:
+        self.view, self.grads = view, grads
+        self.out = view.name(view.root)
+        self.uses = view.consumers()
+
+    def title(self) -> str:
+        root = self.view.root
+        lines = [f"Backward pass of {self.out} (chain rule, from {self.out} back to the inputs):"]
+        if self.view.released and not self.view.scalar:
+            lines.append(f"({FREED})")
+        seed = "1" if root.size == 1 else f"ones of shape {root.shape} (as for {self.out}.sum())"
+        lines.append(f"d{self.out}/d{self.out} = {seed}")
+        return "\n".join(lines)
+
+    def step(self, index: int, step: Step) -> list[str]:
+        made = step.output
+        header = f"step {index}: {self.view.name(made)} = {self.view.expression(made)}"
+        scope = made._node.scope
+        lines = [header + (f"   [{scope}]" if scope else "")]
+        for value in step.completed:
+            text = self._scalar_line(value) if self.view.scalar else self._tensor_line(value)
+            lines.append("  " + text)
+        return lines
+
+    def _tensor_line(self, value: Tensor) -> str:
+        grad = self.grads.get(id(value))
+        line = f"d{self.out}/d{self.view.name(value)}: "
+        if grad is None:
+            return line + "unknown (graph freed)"
+        line += f"shape {tuple(grad.shape)}, norm {number(np.linalg.norm(grad))}"
+        if len(self.uses[id(value)]) > 1:
+            line += f"  (sum over its {len(self.uses[id(value)])} uses)"
+        return line
+
+    def _scalar_line(self, value: Tensor) -> str:
+        """``dg/dx = dg/dp * dp/dx [+ ...] = <formulas> = <numbers> = <total>``."""
+        out, name = self.out, self.view.name(value)
+        total = self.grads.get(id(value))
+        symbolic, formulas, numbers = [], [], []
+        substituted = False  # whether a local derivative has a formula worth showing
+        for consumer, index in self.uses[id(value)]:
+            c = self.view.name(consumer)
+            local = local_derivative(self.view, consumer, index)
+            upstream = self.grads.get(id(consumer))
+            if local is None or upstream is None:
+                known = "unknown" if total is None else number(total.reshape(-1)[0])
+                return f"d{out}/d{name} = {known}"
+            formula, slope = local
+            if consumer is self.view.root:  # d out/d out = 1 drops out of the product
+                symbolic.append(formula or number(slope))
+                formulas.append(formula or number(slope))
+                numbers.append(number(slope))
+            else:
+                symbolic.append(f"d{out}/d{c} * d{c}/d{name}")
+                formulas.append(f"d{out}/d{c} * {_bracket(formula or f'd{c}/d{name}')}")
+                substituted = substituted or not _is_number(formula or "1")
+                up = number(np.asarray(upstream).reshape(-1)[0])
+                numbers.append(f"{up} * {_bracket(number(slope))}")
+        stages = [_sum(symbolic)]
+        if substituted:
+            stages.append(_sum(formulas))
+        stages.append(_sum(numbers))
+        stages.append(number(np.asarray(total).reshape(-1)[0]))
+        kept = [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]]
+        return f"d{out}/d{name} = " + " = ".join(kept)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _bracket(text: str) -> str:
+    """``text`` ready to be a factor: negative numbers and sums in brackets."""
+    return f"({text})" if text.startswith("-") or " " in text else text
+
+
+def _sum(terms: list[str]) -> str:
+    """Terms joined by + , a leading minus turned into - (a*b with a < 0 is -(|a|*b))."""
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
     return text

@@ -1,8 +1,9 @@
-"""Step-through pictures of the backward pass: one frame per op, as the engine visits them.
+"""Step-through pictures of the backward pass: one frame per op, outputs before inputs.
 
-Frame 0 shows the forward graph with only d out / d out = 1. Each following frame highlights the
-op being processed and fills in every gradient that is complete by then (a value's gradient is
-complete once all the ops that consumed it have passed theirs back).
+Frame 0 is the forward graph with only d out / d out = 1. Frame k highlights the op of step k of
+``ag.explain`` (yellow, with red edges along which its gradient flows back), fills in the
+gradients that this step completed (a value's gradient is complete once every op that read it
+has passed its share back), and writes that step's narration above the picture.
 """
 
 from __future__ import annotations
@@ -13,34 +14,34 @@ from pathlib import Path
 import numpy as np
 
 from ..tensor import Tensor
-from .dot import draw
-from .graph import collect, known_gradients
+from .dot import picture
+from .explain import Narrator
+from .graph import backward_steps, collect, known_gradients
 from .render import Picture
 
 
 def backward_frames(t: Tensor, **draw_options) -> list[Picture]:
     """The pictures of the backward pass of ``t``, first to last (see the module docstring).
 
-    Options are passed on to ``ag.draw`` (``rankdir``, ``max_elements`` ...).
+    ``draw_options`` are those of ``ag.draw`` (``show_data``, ``rankdir``, ``max_elements``...).
+    Nothing in the graph changes; gradients are computed without touching ``.grad``.
+
+    >>> frames = ag.viz.backward_frames(g)          # g = (x + y) * z: 3 frames
+    >>> ag.viz.write_frames(frames, "frames")       # frames/frame_000.svg ...
     """
     view = collect(t)
+    if not t.requires_grad:
+        raise ValueError(f"backward_frames: {view.name(t)} does not depend on any tensor that "
+                         "requires grad, so there is no backward pass to show")
     grads = known_gradients(view)
-    pending = {id(v): 0 for v in view.values}
-    for value in view.values:
-        if value._node is not None:
-            for inp in value._node.inputs:
-                pending[id(inp)] += 1
+    narrator = Narrator(view, grads)
     shown = {id(t): grads.get(id(t), np.ones_like(t.data))}
-    frames = [draw(t, gradients=dict(shown), **draw_options)]
-    for value in reversed(view.values):
-        node = value._node
-        if node is None or not value.requires_grad:
-            continue
-        for inp in node.inputs:
-            pending[id(inp)] -= 1
-            if pending[id(inp)] == 0 and id(inp) in grads:
-                shown[id(inp)] = grads[id(inp)]
-        frames.append(draw(t, gradients=dict(shown), highlight=node, **draw_options))
+    frames = [picture(view, dict(shown), caption=narrator.title(), **draw_options)]
+    for number, step in enumerate(backward_steps(view), start=1):
+        shown.update((id(v), grads[id(v)]) for v in step.completed if id(v) in grads)
+        frames.append(picture(view, dict(shown), highlight=step.output,
+                              fresh=tuple(step.completed),
+                              caption="\n".join(narrator.step(number, step)), **draw_options))
     return frames
 
 

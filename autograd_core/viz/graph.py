@@ -1,29 +1,38 @@
-"""Reading a graph for pictures and narration: its values, its ops, names and gradients.
+"""Reading a graph for pictures and narration: its values, its ops, names, gradients and steps.
 
-Nothing here changes the graph. Gradients come from what is already known (``.grad`` of leaves
-and retained tensors) or, while the graph still holds its saved values, from
-``engine.grad(..., retain_graph=True)``, which leaves every ``.grad`` untouched.
+Nothing here changes the graph. Gradients come from ``engine.grad(..., retain_graph=True)`` while
+the graph still holds its saved values (it leaves every ``.grad`` untouched); after a backward()
+that freed the graph, from the ``.grad`` it left on leaves and retained tensors, and for graphs of
+scalars from the local derivatives below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import engine
 from ..function import Function
+from ..mode import no_grad
 from ..tensor import Tensor
+
+# Ops written between their operands ("p * z"); the others are written as calls ("relu(t1)").
+INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 
 
 @dataclass
 class GraphView:
-    """The graph that made ``root``: every value (constants too) listed after its inputs."""
+    """The graph that made ``root``: every value (constants too), each after its inputs.
+
+    ``values`` is a depth-first post-order, so ``reversed(values)`` is a valid backward order.
+    """
 
     root: Tensor
     values: list[Tensor]
-    names: dict[int, str] = field(default_factory=dict)
+    scopes: dict[int, str | None]
+    names: dict[int, str]
 
     @property
     def ops(self) -> list[Function]:
@@ -38,9 +47,33 @@ class GraphView:
         """True when a backward() without retain_graph has freed the saved values."""
         return any(op.released for op in self.ops)
 
+    @property
+    def scalar(self) -> bool:
+        """True when every value holds one number: then the narration shows the arithmetic."""
+        return all(v.size == 1 for v in self.values)
+
+    def consumers(self) -> dict[int, list[tuple[Tensor, int]]]:
+        """For each value, the (output, input position) of every op that reads it."""
+        uses: dict[int, list[tuple[Tensor, int]]] = {id(v): [] for v in self.values}
+        for value in self.values:
+            if value._node is not None:
+                for index, inp in enumerate(value._node.inputs):
+                    uses[id(inp)].append((value, index))
+        return uses
+
+    def expression(self, tensor: Tensor) -> str:
+        """How ``tensor`` was computed, in its inputs' names: ``p * z``, ``relu(t1)``."""
+        node = tensor._node
+        names = [self.name(t) for t in node.inputs]
+        if node.name in INFIX and len(names) == 2:
+            return f"{names[0]} {INFIX[node.name]} {names[1]}"
+        if node.name == "neg":
+            return f"-{names[0]}"
+        return f"{node.name}({', '.join(names)})"
+
 
 def collect(root: Tensor) -> GraphView:
-    """Walk the graph of ``root`` (iteratively) and name every value."""
+    """Walk the graph of ``root`` (iteratively, first inputs first) and name every value."""
     values: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -55,17 +88,64 @@ def collect(root: Tensor) -> GraphView:
         stack.append((tensor, True))
         if tensor._node is not None:
             stack.extend((t, False) for t in reversed(tensor._node.inputs) if id(t) not in seen)
-    return GraphView(root, values, _names(root, values))
+    scopes = _scopes(values)
+    return GraphView(root, values, scopes, _names(root, values, scopes))
 
 
-def _names(root: Tensor, values: list[Tensor]) -> dict[int, str]:
-    """The user's names; scalar constants by their value; the rest t1, t2, ... and ``out``."""
-    names, taken, counter = {}, {t.name for t in values if t.name}, 0
+def _scopes(values: list[Tensor]) -> dict[int, str | None]:
+    """A value's scope is its op's; a parameter (a leaf requiring grad) joins the scope of its
+    consumers if they share one; data and constants stay outside, where they come from."""
+    scopes: dict[int, str | None] = {}
+    consumer_scopes: dict[int, set] = {}
     for tensor in values:
+        if tensor._node is not None:
+            scopes[id(tensor)] = tensor._node.scope
+            for inp in tensor._node.inputs:
+                consumer_scopes.setdefault(id(inp), set()).add(tensor._node.scope)
+    for tensor in values:
+        if tensor._node is None:
+            found = consumer_scopes.get(id(tensor), {None}) if tensor.requires_grad else {None}
+            scopes[id(tensor)] = next(iter(found)) if len(found) == 1 else None
+    return scopes
+
+
+def number(value: float) -> str:
+    """A number as the narration and the pictures write it: 4 significant digits, no -0."""
+    text = f"{float(value):.4g}"
+    return "0" if text == "-0" else text
+
+
+def _names(root: Tensor, values: list[Tensor], scopes: dict[int, str | None]) -> dict[int, str]:
+    """The user's names; scalar constants by their value; the output ``out``; others t1, t2...
+
+    A name given to several values (each layer's "weight") is prefixed with the innermost
+    scope: ``Linear_0.weight``; a name still shared gets ``#2``, ``#3``...
+    """
+    counts: dict[str, int] = {}
+    for tensor in values:
+        if tensor.name:
+            counts[tensor.name] = counts.get(tensor.name, 0) + 1
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    for tensor in values:
+        if tensor.name and counts[tensor.name] > 1:
+            scope = scopes[id(tensor)]
+            name = f"{scope.rsplit('/', 1)[-1]}.{tensor.name}" if scope else tensor.name
+            unique, copy = name, 1
+            while unique in taken:
+                copy += 1
+                unique = f"{name}#{copy}"
+            names[id(tensor)] = unique
+            taken.add(unique)
+    taken |= set(counts)
+    counter = 0
+    for tensor in values:
+        if id(tensor) in names:
+            continue
         if tensor.name:
             names[id(tensor)] = tensor.name
         elif not tensor.requires_grad and tensor.size == 1:
-            names[id(tensor)] = f"{tensor.data.item():g}"
+            names[id(tensor)] = number(tensor.data.reshape(-1)[0])
         elif tensor is root and "out" not in taken:
             names[id(tensor)] = "out"
         else:
@@ -79,73 +159,112 @@ def _names(root: Tensor, values: list[Tensor]) -> dict[int, str]:
 def known_gradients(view: GraphView) -> dict[int, np.ndarray]:
     """d root / d value for every value whose gradient can be known without changing anything.
 
-    While the saved values exist, all of them (computed afresh, ``.grad`` untouched); after a
-    backward() that freed the graph, those of scalar graphs (from the local derivatives below)
-    and otherwise the ``.grad`` the backward pass left on leaves and retained tensors.
+    A non-scalar root is seeded with ones (the gradients of ``root.sum()``).
     """
     root = view.root
-    wanted = [t for t in view.values if t.requires_grad]
     if not root.requires_grad:
         return {}
+    wanted = [t for t in view.values if t.requires_grad]
     if not view.released:
         seed = None if root.size == 1 else np.ones_like(root.data)
         grads = engine.grad(root, wanted, gradient=seed, retain_graph=True)
         return {id(t): g.data for t, g in zip(wanted, grads)}
     known = {id(t): t.grad.data for t in wanted if t.grad is not None}
     known[id(root)] = np.ones_like(root.data)
-    if all(t.size == 1 for t in view.values):
+    if view.scalar:
         known.update(_scalar_chain_rule(view))
     return known
 
 
 def _scalar_chain_rule(view: GraphView) -> dict[int, np.ndarray]:
+    """The backward pass of a freed graph of scalars, redone from the local derivative rules."""
     grads = {id(view.root): 1.0}
     for tensor in reversed(view.values):
-        node = tensor._node
-        if node is None or id(tensor) not in grads:
+        if tensor._node is None or id(tensor) not in grads:
             continue
-        for index, inp in enumerate(node.inputs):
+        for index, inp in enumerate(tensor._node.inputs):
             local = local_derivative(view, tensor, index)
             if inp.requires_grad and local is not None:
                 grads[id(inp)] = grads.get(id(inp), 0.0) + grads[id(tensor)] * local[1]
     return {key: np.asarray(value) for key, value in grads.items()}
 
 
-# -- local derivatives of scalar ops, as text and as a number ------------------------------------
+@dataclass
+class Step:
+    """One op of the backward pass: the value it made, and the inputs whose gradient is complete
+    once it has passed its share back (all the ops that read them are done)."""
+
+    output: Tensor
+    completed: list[Tensor]
+
+
+def backward_steps(view: GraphView) -> list[Step]:
+    """The ops in backward order (outputs before inputs), as the engine may visit them."""
+    pending = {key: len(uses) for key, uses in view.consumers().items()}
+    steps = []
+    for value in reversed(view.values):
+        if value._node is None:
+            continue
+        completed = []
+        for inp in value._node.inputs:
+            pending[id(inp)] -= 1
+            if pending[id(inp)] == 0 and inp.requires_grad:
+                completed.append(inp)
+        steps.append(Step(value, completed))
+    return steps
+
+
+# -- local derivatives of scalar ops, as a formula in the values' names and as a number ----------
 def _value(t: Tensor) -> float:
     return float(t.data.reshape(-1)[0])
 
 
+def _power_rule(n: list[str], v: list[float], o: str, ov: float, i: int) -> tuple[str, float]:
+    if i == 1:
+        return f"{o}*log({n[0]})", ov * np.log(v[0]) if v[0] > 0 else 0.0
+    exponent = number(v[1] - 1) if n[1] == number(v[1]) else f"({n[1]} - 1)"
+    return f"{n[1]}*{n[0]}^{exponent}", v[1] * v[0] ** (v[1] - 1)
+
+
+# name -> rule(input names, input values, output name, output value, input position)
 _RULES: dict[str, Callable[[list[str], list[float], str, float, int], tuple[str, float]]] = {
     "add": lambda n, v, o, ov, i: ("1", 1.0),
     "sub": lambda n, v, o, ov, i: ("1", 1.0) if i == 0 else ("-1", -1.0),
     "mul": lambda n, v, o, ov, i: (n[1 - i], v[1 - i]),
     "div": lambda n, v, o, ov, i: (f"1/{n[1]}", 1 / v[1]) if i == 0
-    else (f"-{n[0]}/{n[1]}²", -v[0] / v[1] ** 2),
+    else (f"-{n[0]}/{n[1]}^2", -v[0] / v[1] ** 2),
+    "pow": _power_rule,
     "neg": lambda n, v, o, ov, i: ("-1", -1.0),
     "exp": lambda n, v, o, ov, i: (o, ov),
     "log": lambda n, v, o, ov, i: (f"1/{n[0]}", 1 / v[0]),
-    "sqrt": lambda n, v, o, ov, i: (f"1/(2·{o})", 1 / (2 * ov)),
-    "tanh": lambda n, v, o, ov, i: (f"1 - {o}²", 1 - ov**2),
-    "sigmoid": lambda n, v, o, ov, i: (f"{o}·(1 - {o})", ov * (1 - ov)),
+    "sqrt": lambda n, v, o, ov, i: (f"1/(2*{o})", 1 / (2 * ov)),
+    "tanh": lambda n, v, o, ov, i: (f"1 - {o}^2", 1 - ov**2),
+    "sigmoid": lambda n, v, o, ov, i: (f"{o}*(1 - {o})", ov * (1 - ov)),
     "relu": lambda n, v, o, ov, i: (f"[{n[0]} > 0]", float(v[0] > 0)),
-    "pow": lambda n, v, o, ov, i: (f"{n[1]}·{n[0]}^({n[1]} - 1)", v[1] * v[0] ** (v[1] - 1))
-    if i == 0 else (f"{o}·ln({n[0]})", ov * np.log(v[0]) if v[0] > 0 else 0.0),
     "abs": lambda n, v, o, ov, i: (f"sign({n[0]})", float(np.sign(v[0]))),
-    "sum": lambda n, v, o, ov, i: ("1", 1.0),
-    "mean": lambda n, v, o, ov, i: ("1", 1.0),
-    "reshape": lambda n, v, o, ov, i: ("1", 1.0),
-    "cast": lambda n, v, o, ov, i: ("1", 1.0),
 }
 
 
-def local_derivative(view: GraphView, output: Tensor, index: int) -> tuple[str, float] | None:
-    """d output / d (input ``index``) of a scalar op: a formula in the values' names, and its
-    value; None for ops without a rule here."""
+def local_derivative(view: GraphView, output: Tensor,
+                     index: int) -> tuple[str | None, float] | None:
+    """d output / d (input ``index``) of a scalar op: a formula in the values' names and its value.
+
+    Ops without a rule here give their value from their own backward while the graph holds its
+    saved values (formula ``softplus'(a)`` for one input, None for more), else None.
+    """
     node = output._node
+    inp = node.inputs[index]
     rule = _RULES.get(node.name)
-    if rule is None or output.size != 1 or any(t.size != 1 for t in node.inputs):
+    if rule is not None:
+        names = [view.name(t) for t in node.inputs]
+        values = [_value(t) for t in node.inputs]
+        return rule(names, values, view.name(output), _value(output), index)
+    if node.released:
         return None
-    names = [view.name(t) for t in node.inputs]
-    values = [_value(t) for t in node.inputs]
-    return rule(names, values, view.name(output), _value(output), index)
+    with no_grad():
+        grads = node.backward(np.ones_like(output.data), *node.saved_values())
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if grads[index] is None:
+        return None
+    formula = f"{node.name}'({view.name(inp)})" if len(node.inputs) == 1 else None
+    return formula, float(np.sum(grads[index]))

@@ -1,0 +1,62 @@
+"""Rendering through dot or graphviz-pure, Jupyter display, and the missing-renderer error."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+
+import graphviz
+import pytest
+from viz_examples import svg_texts, worked_example
+
+import autograd_core as ag
+from autograd_core.viz import RendererNotFoundError, find_renderer, render
+
+
+def test_a_renderer_is_found_on_a_fresh_environment():
+    assert os.path.basename(find_renderer()) in ("dot", "dot.exe", "graphviz-pure",
+                                                 "graphviz-pure.exe")
+
+
+def test_pipe_svg_png_and_text():
+    picture = ag.draw(worked_example()[-1])
+    ET.fromstring(picture.pipe())                         # svg bytes by default
+    assert picture.pipe("svg", encoding="utf-8").lstrip().startswith("<?xml")
+    assert picture.pipe("png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_render_writes_next_to_the_saved_source(tmp_path):
+    picture = ag.draw(worked_example()[-1])
+    path = picture.render(tmp_path / "g", format="png")
+    assert path == os.fspath(tmp_path / "g.png") and (tmp_path / "g").exists()
+    svg = picture.render(outfile=tmp_path / "pic.svg", cleanup=True)
+    with open(svg, "rb") as file:
+        assert "g" in svg_texts(file.read())
+    assert not (tmp_path / "pic.gv").exists()  # cleanup removed the DOT source
+
+
+def test_jupyter_display_is_svg():
+    bundle = ag.draw(worked_example()[-1])._repr_mimebundle_()
+    assert "x" in svg_texts(bundle["image/svg+xml"])
+
+
+def test_graphviz_pure_is_used_when_dot_is_absent(monkeypatch):
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)  # nothing on PATH
+    assert "graphviz-pure" in os.path.basename(find_renderer())
+    assert "+" in svg_texts(ag.draw(worked_example()[-1]).pipe("svg"))
+
+
+def test_missing_renderer_names_both_ways_and_keeps_the_source(monkeypatch, tmp_path):
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render, "_interpreter_script_dirs", lambda: [str(tmp_path)])
+    picture = ag.draw(worked_example()[-1])
+    assert picture.source.startswith("digraph") and "<b>x</b>" in picture.source
+    with pytest.raises(RendererNotFoundError, match=r"`dot`.*pip install graphviz-pure"):
+        picture.pipe("svg")
+    with pytest.raises(graphviz.ExecutableNotFound):  # graphviz's own error catches it too
+        picture.render(tmp_path / "g")
+
+
+def test_renderer_failure_names_the_format():
+    with pytest.raises(RuntimeError, match="'nonsense'"):
+        render.render_source("digraph { a }", "nonsense")
