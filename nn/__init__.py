@@ -1,6 +1,6 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
-from . import init, optim
+from . import data, init, metrics, optim, train
 from .layers import (
     Dropout,
     Flatten,
@@ -14,10 +14,20 @@ from .layers import (
     Tanh,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L2Loss, MSELoss
-from .module import Module, Parameter, register_module
-from .serialization import ModelFileError, load, load_state_dict, save
-from . import data, metrics, train
 from .mlp import MLP
+from .module import Module, Parameter, register_module
 from .perceptron import Perceptron
 from .rbm import DBN, RBM
+from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
+
+__all__ = [
+    "data", "init", "metrics", "optim", "train",
+    "Module", "Parameter", "register_module",
+    "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
+    "Dropout", "Flatten",
+    "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "MLP", "Perceptron", "RBM", "DBN",
+    "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
+    "save", "load", "load_state_dict", "ModelFileError",
+]

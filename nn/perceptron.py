@@ -115,7 +115,7 @@ class Perceptron(Module):
                     w += lr * error * x[i]
                     b += lr * error
                     mistakes += 1
-            history.append(epoch, {"errors": float(mistakes)})
+            history.append(epoch, {"errors": mistakes})
             if mistakes == 0:
                 break
         return history

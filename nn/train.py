@@ -82,9 +82,10 @@ class History:
 
         ax = ax if ax is not None else plt.subplots()[1]
         epochs = [e + 1 for e in self.epoch]
+        marker = "." if len(epochs) <= 60 else None  # dots only while they stay apart
         for name in (key, f"val_{key}"):
             if name in self.history:
-                ax.plot(epochs, self.history[name], marker=".", label=name)
+                ax.plot(epochs, self.history[name], marker=marker, label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.legend()
@@ -99,7 +100,15 @@ class Callback:
     """Hooks that ``fit`` calls. Subclass and override what you need.
 
     ``on_epoch_end`` receives the epoch number and that epoch's logs (the values the History
-    records); returning True asks ``fit`` to stop after this epoch.
+    records); returning True asks ``fit`` to stop after this epoch. A learning-rate schedule,
+    for example, is a three-line callback::
+
+        class Schedule(nn.Callback):
+            def __init__(self, scheduler):
+                self.scheduler = scheduler            # e.g. nn.optim.StepLR(opt, step_size=10)
+
+            def on_epoch_end(self, epoch, logs, model):
+                self.scheduler.step()
     """
 
     def on_train_begin(self, model: Module) -> None:
@@ -199,7 +208,7 @@ def _metric_fns(metrics: Iterable | None) -> list[tuple[str, Callable]]:
     fns = [get_metric(m) for m in (metrics or [])]
     names = [name for name, _ in fns]
     if "loss" in names or len(set(names)) != len(names):
-        raise ValueError(f"fit: metric names must be distinct and not 'loss', got {names}")
+        raise ValueError(f"metrics: names must be distinct and not 'loss', got {names}")
     return fns
 
 
@@ -278,6 +287,9 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     loader = _loader("fit", data, batch_size, shuffle, seed)
+    if loader.y is None:
+        raise ValueError("fit: the training DataLoader has no targets; build it as "
+                         "DataLoader(x, y, ...)")
     val_loader = None if validation_data is None else _loader("fit validation_data",
                                                               validation_data, None)
     metric_fns = _metric_fns(metrics)
