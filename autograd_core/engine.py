@@ -106,7 +106,7 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool):
         if seed.shape != root.shape:
             raise ShapeError(f"backward: gradient has shape {seed.shape} {seed.dtype} but the "
                              f"output has shape {root.shape} {root.dtype}; they must match")
-        seed = seed.astype(root.dtype, copy=False)
+        seed = np.array(seed, dtype=root.dtype)  # a copy: the walk may adopt it as a .grad
         if create_graph and isinstance(gradient, Tensor):
             return gradient
     return Tensor._wrap(seed) if create_graph else seed
@@ -128,12 +128,22 @@ def _run_hooks(tensor: Tensor, grad):
     return grad
 
 
-def _accumulate(tensor: Tensor, grad) -> None:
-    """Add ``grad`` to ``tensor.grad``, never writing into an array someone else may hold."""
+def _accumulate(tensor: Tensor, grad, adopted: set[int]) -> None:
+    """Add ``grad`` to ``tensor.grad``, never sharing an array with anything else.
+
+    A fresh array that the walk made is adopted as it is (copying every parameter's gradient
+    on every step costs a pass over all weights). It is copied when it could be shared: a view
+    (e.g. the read-only broadcast of a sum's gradient), an array already handed to another
+    tensor in this walk (add passes one gradient to both inputs), or a dtype to convert.
+    """
     if isinstance(grad, Tensor):  # create_graph: keep the sum differentiable
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
-        tensor.grad = Tensor._wrap(np.array(grad, dtype=tensor.data.dtype))
+        if grad.base is not None or id(grad) in adopted or grad.dtype != tensor.data.dtype \
+                or not grad.flags.writeable:
+            grad = np.array(grad, dtype=tensor.data.dtype)
+        adopted.add(id(grad))
+        tensor.grad = Tensor._wrap(grad)
     else:
         tensor.grad = Tensor._wrap(tensor.grad.data + grad)
 
@@ -150,6 +160,7 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
     wanted = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found: list = [None] * (len(targets) if targets is not None else 0)
     anomaly = state.anomaly
+    adopted: set[int] = set()
     ready = [root]
     with _GradMode(create_graph):
         while ready:
@@ -164,7 +175,7 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                         found[wanted[id(tensor)]] = grad if isinstance(grad, Tensor) \
                             else Tensor._wrap(np.array(grad))
                 elif node is None or tensor._retains_grad:
-                    _accumulate(tensor, grad)
+                    _accumulate(tensor, grad, adopted)
             if node is None:
                 continue
             if grad is not None:

@@ -9,26 +9,19 @@ Two workloads (issue 2):
 - ``chain50k``: building and backpropagating a chain of 50,000 scalar multiplications.
 
 Every contestant runs in this process, interleaved round by round so that load on the machine
-hits them alike; the table gives medians and the ratio to the numpy floor.
+hits them alike (``bench.harness``); the table gives medians and the ratio to the numpy floor.
 
-Run: ``.venv/bin/python bench/ops.py [--rounds 15]``
+Run: ``.venv/bin/python -m bench.ops [--rounds 15]`` (or as part of ``python -m bench``)
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 
 import autograd_core as ag
-
-try:
-    import torch
-except ImportError:  # PyTorch is optional: the column is left out
-    torch = None
+from bench.harness import Result, common_arguments, emit, interleaved, torch
 
 SIZE, CHAIN, LONG_CHAIN = 64, 200, 50_000
 rng = np.random.default_rng(0)
@@ -40,7 +33,7 @@ def chain_ours() -> None:
     x = ag.Tensor(X0, requires_grad=True)
     w = ag.Tensor(W0, requires_grad=True)
     y = x
-    for i in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         y = (y * w + 0.1).tanh().sigmoid()
     y.sum().backward()
 
@@ -103,42 +96,29 @@ def long_torch() -> None:
     y.backward()
 
 
-def interleaved_medians(contestants: dict[str, Callable[[], None]], rounds: int) -> dict:
-    for run in contestants.values():
-        run()  # warm-up: first-call costs (imports, caches) are not the steady state
-    times: dict[str, list[float]] = {name: [] for name in contestants}
-    for _ in range(rounds):
-        for name, run in contestants.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+def run(rounds: int) -> list[Result]:
+    if torch is not None:
+        torch.set_num_threads(1)  # per-op overhead: no thread pool to wake on 64 elements
+    results = []
+    for workload, unit, per_call, runs in [
+        ("chain200: 200 elementwise ops, fwd+bwd, per op", "us", CHAIN,
+         {"ours": chain_ours, "numpy": chain_numpy, "torch": chain_torch}),
+        ("chain50k: build + backward of 50,000 muls", "ms", 1,
+         {"ours": long_ours, "numpy": long_numpy, "torch": long_torch}),
+    ]:
+        if torch is None:
+            runs.pop("torch")
+        medians = interleaved(runs, rounds, warmup=1)
+        results += [Result(workload, name, seconds / per_call, unit)
+                    for name, seconds in medians.items()]
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    common_arguments(parser)
     args = parser.parse_args()
-    if torch is not None:
-        torch.set_num_threads(1)
-    rows = []
-    for workload, unit, scale, runs in [
-        ("chain200 (per op, fwd+bwd)", "us/op", 1e6 / CHAIN,
-         {"autograd_core": chain_ours, "numpy": chain_numpy, "torch": chain_torch}),
-        ("chain50k (build + backward)", "ms", 1e3,
-         {"autograd_core": long_ours, "numpy": long_numpy, "torch": long_torch}),
-    ]:
-        if torch is None:
-            runs.pop("torch")
-        medians = interleaved_medians(runs, args.rounds)
-        floor = medians["numpy"]
-        for name, seconds in medians.items():
-            rows.append((workload, name, f"{seconds * scale:.2f} {unit}",
-                         f"{seconds / floor:.2f}x"))
-    print("| workload | contestant | median | vs numpy |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    emit(run(args.rounds), "numpy", args.json)
 
 
 if __name__ == "__main__":

@@ -28,18 +28,31 @@ def as_tensor(x: Any) -> ag.Tensor:
 
 @register_module
 class Linear(Module):
-    """y = x @ W.T + b, with W of shape (out_features, in_features) as in PyTorch.
+    """y = act(x @ W.T + b), with W of shape (out_features, in_features) as in PyTorch.
 
     Both W and b start as U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's default,
     ``kaiming_uniform_`` with a = sqrt(5)); float32 unless ``ag.set_default_dtype`` says otherwise.
 
+    ``activation`` (None, "relu", "sigmoid" or "tanh") fuses that activation into the layer: one
+    ``ag.linear`` node whose forward and backward each make one pass over the output after the
+    matmul, instead of a Linear followed by a separate activation layer. None (the default) is
+    PyTorch's plain Linear.
+
     >>> fc = nn.Linear(3, 2)
     >>> fc(ag.ones((4, 3))).shape
     (4, 2)
+    >>> hidden = nn.Linear(784, 256, activation="relu")      # Linear + ReLU, one node
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+    ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 activation: str | None = None):
         super().__init__()
+        if activation not in self.ACTIVATIONS and activation != "identity":
+            raise ValueError(f"Linear: activation must be one of {list(self.ACTIVATIONS)}, got "
+                             f"{activation!r}")
+        self.activation = None if activation == "identity" else activation
         for label, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"Linear: {label} must be a positive integer, got {n!r}")
@@ -63,16 +76,19 @@ class Linear(Module):
             raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected an input "
                                 f"whose last dimension is {self.in_features}, got shape "
                                 f"{x.shape} {x.dtype}")
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return ag.linear(x, self.weight, self.bias, self.activation)
 
     def get_config(self) -> dict[str, Any]:
-        return {"in_features": self.in_features, "out_features": self.out_features,
-                "bias": self.bias is not None}
+        config = {"in_features": self.in_features, "out_features": self.out_features,
+                  "bias": self.bias is not None}
+        if self.activation is not None:  # files saved before the argument existed stay equal
+            config["activation"] = self.activation
+        return config
 
     def extra_repr(self) -> str:
+        fused = "" if self.activation is None else f", activation={self.activation!r}"
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+                f"bias={self.bias is not None}{fused}")
 
 
 class _Activation(Module):

@@ -158,8 +158,10 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on logits of shape (N, C): -sum_c y_c log_softmax(x)_c per row.
 
     The target is either N integer class labels in [0, C) (float labels holding whole numbers
-    are accepted), or an (N, C) array of class probabilities such as one-hot rows. Computed
-    through ``log_softmax``, so logits like 1e4 give finite losses and gradients.
+    are accepted), or an (N, C) array of class probabilities such as one-hot rows. Integer labels
+    go through the fused ``ag.softmax_cross_entropy`` (one node, one pass forward and backward);
+    probabilities through ``log_softmax``. Either way logits like 1e4 give finite losses and
+    gradients.
     "mean" averages over the N rows.
     """
 
@@ -168,17 +170,16 @@ class CrossEntropyLoss(_Loss):
         if logits.ndim != 2 or logits.dtype.kind != "f":
             raise ag.ShapeError(f"CrossEntropyLoss: expected floating logits of shape (N, C), got "
                                 f"shape {logits.shape} {logits.dtype}")
-        log_probs = ag.log_softmax(logits, axis=1)
         target_array = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
         if target_array.shape == logits.shape:
             _, probs = self._pair(logits, target)
-            return self._reduce(-(probs * log_probs).sum(axis=1))
+            return self._reduce(-(probs * ag.log_softmax(logits, axis=1)).sum(axis=1))
         labels = self._labels(target_array, logits.shape)
-        return self._reduce(-log_probs[np.arange(len(labels)), labels])
+        return ag.softmax_cross_entropy(logits, labels, self.reduction)
 
     @staticmethod
     def _labels(target: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        n, c = shape
+        n = shape[0]
         if target.shape != (n,):
             raise ag.ShapeError(
                 f"CrossEntropyLoss: logits have shape {shape}, so the target must be {n} integer "
@@ -192,8 +193,4 @@ class CrossEntropyLoss(_Loss):
             target = target.astype(np.int64)
         elif target.dtype.kind not in "iu":
             raise ag.DTypeError(f"CrossEntropyLoss: labels must be integers, got {target.dtype}")
-        if n and (target.min() < 0 or target.max() >= c):
-            bad = target[(target < 0) | (target >= c)][0]
-            raise ValueError(f"CrossEntropyLoss: label {bad} is out of range for {c} classes "
-                             f"(logits of shape {shape})")
-        return target
+        return target  # ag.softmax_cross_entropy checks the range

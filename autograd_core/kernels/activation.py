@@ -42,7 +42,9 @@ def activation_code(kernel: str, act: str) -> int:
 
 def _bias_act_forward_loops(z, bias, act):
     n, m = z.shape
-    out = np.empty_like(z)
+    # np.empty, not empty_like: the result is C-contiguous even for an F-contiguous z (a layer's
+    # product computed transposed, see linalg.matmul_nt), so the transpose costs no extra pass.
+    out = np.empty(z.shape, dtype=z.dtype)
     # Typed constants: numba types a bare 1 or 0 as int64, which turns float32 arithmetic into
     # float64, halving the SIMD width and rounding differently from the numpy twin.
     zero, one = z.dtype.type(0), z.dtype.type(1)
@@ -67,7 +69,7 @@ def _sigmoid_numpy(x):
 
 
 def _bias_act_forward_numpy(z, bias, act):
-    x = z + bias
+    x = np.add(z, bias, order="C")
     if act == RELU:
         np.maximum(x, 0, out=x)
     elif act == SIGMOID:
@@ -83,7 +85,8 @@ register("bias_act_forward", _bias_act_forward_loops, _bias_act_forward_numpy)
 def bias_act_forward(z: np.ndarray, bias: np.ndarray, act: str) -> np.ndarray:
     """``out[i, j] = act(z[i, j] + bias[j])`` in one pass, for z of shape (n, m), bias (m,).
 
-    ``act`` is one of "identity", "relu", "sigmoid", "tanh". Returns a new array of z's dtype.
+    ``act`` is one of "identity", "relu", "sigmoid", "tanh". Returns a new C-contiguous array of
+    z's dtype. (The raw kernel, ``get("bias_act_forward")``, also reads an F-contiguous z.)
     """
     kernel = "bias_act_forward"
     z = float_input(kernel, "z", z, ndim=2)

@@ -26,11 +26,15 @@ Both kernels flatten their arrays (C-contiguous views), so one compiled version 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
-from ._checks import float_input, inplace_buffer
+from ._checks import FLOAT_DTYPES, float_input, inplace_buffer
 from .registry import get, register
+
+# The velocity argument of a momentum-free SGD step: never read, but numba needs an array.
+_NO_BUFFER = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}
 
 # --- SGD --------------------------------------------------------------------------------------
 
@@ -86,30 +90,48 @@ def sgd_update(
     the gradient, as PyTorch does, instead of being decayed. ``param`` and ``velocity`` must be
     C-contiguous; ``grad`` may have any layout.
     """
+    sgd_update_many([param], [grad], [velocity], lr, momentum, dampening, weight_decay, nesterov,
+                    [first_step])
+
+
+def sgd_update_many(
+    params: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    velocities: Sequence[np.ndarray | None],
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    first_steps: Sequence[bool],
+) -> None:
+    """:func:`sgd_update` for several parameters sharing the hyper-parameters (a param group).
+
+    The scalar factors are prepared once per dtype instead of once per parameter, which is most
+    of the Python cost of a step on small layers.
+    """
     kernel = "sgd_update"
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError(f"{kernel}: Nesterov momentum requires a momentum and zero dampening")
-    param = inplace_buffer(kernel, "param", param)
-    dtype, shape = param.dtype, param.shape
-    grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
-    if momentum != 0 or velocity is not None:
-        if velocity is None:
-            raise ValueError(f"{kernel}: momentum={momentum} needs a velocity buffer")
-        velocity = inplace_buffer(kernel, "velocity", velocity, dtype=dtype, shape=shape)
-    else:
-        velocity = np.empty(0, dtype)  # never read: one argument type for numba either way
-    scalar = dtype.type
-    get(kernel)(
-        param.reshape(-1),
-        grad.reshape(-1),
-        velocity.reshape(-1),
-        scalar(lr),
-        scalar(momentum),
-        scalar(1 - dampening),
-        scalar(weight_decay),
-        bool(nesterov),
-        bool(first_step),
-    )
+    raw = get(kernel)
+    scalars: dict[np.dtype, tuple] = {}
+    for param, grad, velocity, first_step in zip(params, grads, velocities, first_steps):
+        param = inplace_buffer(kernel, "param", param)
+        dtype, shape = param.dtype, param.shape
+        grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
+        if momentum != 0 or velocity is not None:
+            if velocity is None:
+                raise ValueError(f"{kernel}: momentum={momentum} needs a velocity buffer")
+            velocity = inplace_buffer(kernel, "velocity", velocity, dtype=dtype, shape=shape)
+        else:
+            velocity = _NO_BUFFER[dtype]  # never read: one argument type for numba either way
+        factors = scalars.get(dtype)
+        if factors is None:
+            scalar = dtype.type
+            factors = scalars[dtype] = (scalar(lr), scalar(momentum), scalar(1 - dampening),
+                                        scalar(weight_decay), bool(nesterov))
+        raw(param.reshape(-1), grad.reshape(-1), velocity.reshape(-1), *factors,
+            bool(first_step))
 
 
 # --- Adam -------------------------------------------------------------------------------------
@@ -184,27 +206,49 @@ def adam_update(
     the update). ``param`` and the two moment buffers must be C-contiguous arrays of one dtype;
     ``grad`` may have any layout.
     """
+    adam_update_many([param], [grad], [exp_avg], [exp_avg_sq], lr, beta1, beta2, eps,
+                     weight_decay, [step])
+
+
+def adam_update_many(
+    params: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    exp_avgs: Sequence[np.ndarray],
+    exp_avg_sqs: Sequence[np.ndarray],
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    steps: Sequence[int],
+) -> None:
+    """:func:`adam_update` for several parameters sharing the hyper-parameters (a param group);
+    the scalar factors are prepared once per (dtype, step)."""
     kernel = "adam_update"
-    if step < 1:
-        raise ValueError(f"{kernel}: step counts from 1, got {step}")
-    param = inplace_buffer(kernel, "param", param)
-    dtype, shape = param.dtype, param.shape
-    grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
-    exp_avg = inplace_buffer(kernel, "exp_avg", exp_avg, dtype=dtype, shape=shape)
-    exp_avg_sq = inplace_buffer(kernel, "exp_avg_sq", exp_avg_sq, dtype=dtype, shape=shape)
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    scalar = dtype.type
-    get(kernel)(
-        param.reshape(-1),
-        grad.reshape(-1),
-        exp_avg.reshape(-1),
-        exp_avg_sq.reshape(-1),
-        scalar(lr / bias_correction1),
-        scalar(1 - beta1),
-        scalar(beta2),
-        scalar(1 - beta2),
-        scalar(math.sqrt(bias_correction2)),
-        scalar(eps),
-        scalar(weight_decay),
-    )
+    raw = get(kernel)
+    scalars: dict[tuple[np.dtype, int], tuple] = {}
+    for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs,
+                                                        steps):
+        if step < 1:
+            raise ValueError(f"{kernel}: step counts from 1, got {step}")
+        param = inplace_buffer(kernel, "param", param)
+        dtype, shape = param.dtype, param.shape
+        grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
+        exp_avg = inplace_buffer(kernel, "exp_avg", exp_avg, dtype=dtype, shape=shape)
+        exp_avg_sq = inplace_buffer(kernel, "exp_avg_sq", exp_avg_sq, dtype=dtype, shape=shape)
+        factors = scalars.get((dtype, step))
+        if factors is None:
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            scalar = dtype.type
+            factors = scalars[dtype, step] = (
+                scalar(lr / bias_correction1),
+                scalar(1 - beta1),
+                scalar(beta2),
+                scalar(1 - beta2),
+                scalar(math.sqrt(bias_correction2)),
+                scalar(eps),
+                scalar(weight_decay),
+            )
+        raw(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+            *factors)

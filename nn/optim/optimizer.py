@@ -14,9 +14,9 @@ as an iterable of Parameters, or as a list of dicts ("param groups") that overri
         opt.step()
 
 The formulas (``g`` the gradient, ``t`` the step number from 1) are in each class's docstring.
-SGD and Adam run them as one fused pass per parameter (``autograd_core.kernels.sgd_update`` /
-``adam_update``: Numba loops, or their numpy twins with ``AUTOGRAD_CORE_JIT=0``); Adagrad and
-RMSprop in numpy.
+SGD and Adam run them as one fused pass per parameter, the scalars prepared once per group
+(``autograd_core.kernels.sgd_update_many`` / ``adam_update_many``: Numba loops, or their numpy
+twins with ``AUTOGRAD_CORE_JIT=0``); Adagrad and RMSprop in numpy.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad`` and ``step``.
 
     Subclasses define ``_check(group)`` (validate hyper-parameters) and
-    ``_update(param, grad, group, state)`` (one step for one parameter, in place).
+    ``_update(param, grad, group, state)`` (one step for one parameter, in place), or instead
+    ``_update_group(params, grads, group, states)`` (the step for all of a group's parameters at
+    once, as SGD and Adam do to hand the whole group to one fused kernel call).
     """
 
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]):
@@ -97,6 +99,7 @@ class Optimizer:
             with ag.enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            params, grads, states = [], [], []
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -108,8 +111,18 @@ class Optimizer:
                     p.data = np.array(p.data, order="C")  # own, contiguous memory to update
                 state = self.state.setdefault(id(p), {"step": 0})
                 state["step"] += 1
-                self._update(p.data, grad.astype(p.dtype, copy=False), group, state)
+                params.append(p.data)
+                grads.append(grad.astype(p.dtype, copy=False))
+                states.append(state)
+            if params:
+                self._update_group(params, grads, group, states)
         return loss
+
+    def _update_group(self, params: list[np.ndarray], grads: list[np.ndarray],
+                      group: dict[str, Any], states: list[dict[str, Any]]) -> None:
+        """One step for every parameter of ``group`` that has a gradient, in place."""
+        for param, grad, state in zip(params, grads, states):
+            self._update(param, grad, group, state)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:
@@ -160,13 +173,15 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
 
-    def _update(self, param, grad, group, state):
-        first_step = "momentum_buffer" not in state
-        if group["momentum"] != 0 and first_step:
-            state["momentum_buffer"] = np.empty_like(param)
-        kernels.sgd_update(param, grad, state.get("momentum_buffer"), group["lr"],
-                           group["momentum"], group["dampening"], group["weight_decay"],
-                           group["nesterov"], first_step)
+    def _update_group(self, params, grads, group, states):
+        first_steps = ["momentum_buffer" not in state for state in states]
+        if group["momentum"] != 0:
+            for param, state, first_step in zip(params, states, first_steps):
+                if first_step:
+                    state["momentum_buffer"] = np.empty_like(param)
+        kernels.sgd_update_many(params, grads, [state.get("momentum_buffer") for state in states],
+                                group["lr"], group["momentum"], group["dampening"],
+                                group["weight_decay"], group["nesterov"], first_steps)
 
 
 class Adam(Optimizer):
@@ -191,11 +206,12 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: invalid betas {group['betas']!r}; expected two numbers "
                              "in [0, 1)")
 
-    def _update(self, param, grad, group, state):
+    def _update_group(self, params, grads, group, states):
         beta1, beta2 = group["betas"]
-        kernels.adam_update(param, grad, _buffer(state, "exp_avg", param),
-                            _buffer(state, "exp_avg_sq", param), group["lr"], beta1, beta2,
-                            group["eps"], group["weight_decay"], state["step"])
+        kernels.adam_update_many(
+            params, grads, [_buffer(state, "exp_avg", p) for p, state in zip(params, states)],
+            [_buffer(state, "exp_avg_sq", p) for p, state in zip(params, states)], group["lr"],
+            beta1, beta2, group["eps"], group["weight_decay"], [state["step"] for state in states])
 
 
 class Adagrad(Optimizer):

@@ -244,3 +244,19 @@ def test_engine_grad_does_not_alias_the_users_gradient() -> None:
     seed = np.array([1.0, 1.0])
     (gy,) = ag.engine.grad(y, [y], gradient=seed)
     assert gy.data is not seed
+
+
+def test_leaf_gradients_never_share_arrays():
+    # the walk adopts fresh gradient arrays instead of copying them; add passes one array to
+    # both inputs, sum's gradient is a read-only broadcast, and the user's gradient stays theirs
+    a = ag.tensor(np.ones(3), requires_grad=True)
+    b = ag.tensor(np.ones(3), requires_grad=True)
+    seed = np.arange(3.0)
+    (a + b).backward(gradient=seed)
+    assert a.grad.data is not b.grad.data and a.grad.data is not seed
+    a.grad.data *= 2
+    assert b.grad.data[1] == 1 and seed[1] == 1
+    x = ag.tensor(np.ones(3), requires_grad=True)
+    x.sum().backward()
+    x.grad.data *= 2  # writable, not a broadcast view
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])

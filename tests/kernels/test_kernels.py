@@ -477,6 +477,77 @@ def test_matmul_routes_only_large_outer_products_to_the_loop(monkeypatch):
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize("impl", IMPLS)
+def test_small_matmul_with_empty_inner_dimension_is_zeros(impl):
+    with K.use_jit(impl == "numba"):
+        out = K.small_matmul(np.ones((3, 0)), np.ones((0, 4)))
+    np.testing.assert_array_equal(out, np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (5, 7, 70), (16, 33, 256), (300, 1, 8),
+                                     (4, 1, 300)])
+def test_matmul_nt_is_a_times_b_transposed(m, k, n, dtype):
+    rng = np.random.default_rng(m + k + n)
+    a, b = normal(rng, (m, k), dtype), normal(rng, (n, k), dtype)
+    for jit in (True, False):
+        with K.use_jit(jit):
+            got = K.matmul_nt(a, b)
+        np.testing.assert_allclose(got, a.astype(float) @ b.T.astype(float), **REF_TOL[dtype])
+        # the transposed form is an F-contiguous view; the others come back C-contiguous
+        assert got.flags.f_contiguous if n >= K.TRANSPOSED_NT_MIN_ROWS and k > 1 \
+            else got.flags.c_contiguous
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("act", list(K.ACTIVATIONS))
+def test_raw_bias_act_forward_reads_f_contiguous_input(impl, act):
+    # Linear hands the raw kernel matmul_nt's F-contiguous product; the output must be C order.
+    rng = np.random.default_rng(6)
+    z, bias = normal(rng, (9, 5), np.float32).T.copy().T, normal(rng, (5,), np.float32)
+    assert z.flags.f_contiguous and not z.flags.c_contiguous
+    out = K.get("bias_act_forward", impl == "numba")(z, bias, K.ACTIVATIONS[act])
+    assert out.flags.c_contiguous
+    np.testing.assert_allclose(out, ACT_REF[act][0](z.astype(float) + bias), **REF_TOL[np.float32])
+
+
+class FakeBlas:
+    """Stands for threadpoolctl's controller of numpy's BLAS, recording the limits set."""
+
+    def __init__(self, threads):
+        self.threads, self.calls = threads, []
+
+    def get_num_threads(self):
+        return self.threads
+
+    def set_num_threads(self, n):
+        self.calls.append(n)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matmul_runs_short_inner_products_on_one_blas_thread(monkeypatch, threads):
+    blas = FakeBlas(threads)
+    monkeypatch.setattr(linalg, "_numpy_blas", lambda: blas)
+    a, b = np.ones((256, 16), np.float32), np.ones((16, 784), np.float32)  # k = 16: one thread
+    np.testing.assert_array_equal(K.matmul(a, b), a @ b)
+    assert blas.calls == ([1, 2] if threads == 2 else [])  # lowered, then restored; never raised
+    blas.calls.clear()
+    K.matmul(np.ones((16, 784)), np.ones((784, 256)))  # k = 784: BLAS's own choice
+    K.matmul(np.ones((8, 16)), np.ones((16, 8)))  # tiny: OpenBLAS is single-threaded anyway
+    assert blas.calls == []
+
+
+def test_numpy_blas_is_found_and_its_limit_survives_matmul():
+    from threadpoolctl import threadpool_limits
+
+    blas = linalg._numpy_blas()
+    assert blas is not None
+    with threadpool_limits(2, user_api="blas"):
+        before = blas.get_num_threads()
+        K.matmul(np.ones((256, 16)), np.ones((16, 784)))
+        assert blas.get_num_threads() == before
+
+
 # --- selection and laziness -------------------------------------------------------------------
 
 

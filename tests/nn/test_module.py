@@ -178,8 +178,8 @@ def test_layers_run_in_name_scopes():
     net = Net()
     out = net(ag.ones((1, 3)))
     assert out.grad_fn.scope == "Net/head/Dropout_1"
-    add = out.grad_fn.inputs[0].grad_fn  # head.0: x @ W.T + b
-    assert add.name == "add" and add.scope == "Net/head/Linear_0"
+    layer = out.grad_fn.inputs[0].grad_fn  # head.0: x @ W.T + b, one fused node
+    assert layer.name == "linear" and layer.scope == "Net/head/Linear_0"
     scopes = {t.grad_fn.scope for t in ag.engine.topological_order(out) if t.grad_fn}
     assert {"Net/block/fc1", "Net/block/act", "Net/block/fc2", "Net"} <= scopes
     seq = nn.Sequential(nn.Linear(2, 2), nn.Tanh())

@@ -1,0 +1,245 @@
+"""Fused ops: a whole dense layer, or softmax + cross-entropy, as one node of the graph.
+
+A dense layer written with the basic ops is four nodes (matmul, transpose, add, activation), each
+making a temporary array and paying the engine's per-node cost. Here the layer is one node whose
+forward runs the matmul on numpy's BLAS and then bias + activation in one pass, and whose backward
+runs the activation's derivative and the bias gradient in one pass before the two matmuls::
+
+    linear:   z = x @ W.T + b,  out = act(z)
+              dz = grad * act'(out)    (from the output: relu [out > 0], sigmoid out (1 - out),
+                                        tanh 1 - out**2, identity 1)
+              dx = dz @ W,   dW = dz.T @ x,   db = sum over rows of dz
+
+    softmax_cross_entropy:   loss_i = logsumexp(x_i) - x_i[y_i]
+              d loss_i / d x_i = softmax(x_i) - onehot(y_i)
+
+The one-pass loops are the Numba kernels of ``autograd_core.kernels`` (or their numpy twins with
+``AUTOGRAD_CORE_JIT=0``). Sigmoid and tanh are the exception in the forward pass: numpy's SIMD
+``tanh`` and ``exp`` beat the scalar libm calls that Numba compiles to, so those run as numpy
+ufuncs in place on the matmul's fresh output (128 x 256 float32, microseconds: tanh 20 vs 508 in
+Numba; sigmoid 35 in numpy (see ``activation.stable_sigmoid``), 88 in Numba).
+
+Gradients of gradients: with ``create_graph=True`` the engine hands ``backward`` tensors instead
+of arrays. The formulas above are then composed from differentiable ops (matmul, mul, softmax ...)
+instead of the kernels, so second derivatives flow through them as through any other op.
+
+>>> x, w, b = ag.randn(4, 3), ag.randn(2, 3, requires_grad=True), ag.zeros(2, requires_grad=True)
+>>> y = ag.linear(x, w, b, activation="relu")          # one node: y.grad_fn.name == "linear"
+>>> loss = ag.softmax_cross_entropy(y, [0, 1, 1, 0])    # one node: "softmax_cross_entropy"
+>>> loss.backward()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import kernels
+from ..errors import DTypeError, ShapeError
+from ..function import Function
+from ..tensor import Tensor
+from .activation import stable_sigmoid
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _as_tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _bias_act(z: np.ndarray, bias: np.ndarray | None, act: str) -> np.ndarray:
+    """``act(z + bias)`` as a C-contiguous array, reusing ``z`` (the matmul's fresh output, C- or
+    F-contiguous, see ``kernels.matmul_nt``) where numpy works in place."""
+    if bias is not None and (act in ("identity", "relu") or not z.flags.c_contiguous):
+        # One kernel pass adds the bias (and relu), and writes C order whatever z's layout. The
+        # kernels take float32/float64; other floats (float16) go to the numpy twin.
+        jit = None if z.dtype in _KERNEL_DTYPES else False
+        fused = act if act in ("identity", "relu") else "identity"
+        z = kernels.get("bias_act_forward", jit)(z, bias, kernels.ACTIVATIONS[fused])
+        if act == fused:
+            return z
+    elif not z.flags.c_contiguous:
+        z = np.ascontiguousarray(z)
+    elif bias is not None:
+        np.add(z, bias, out=z)
+    if act == "relu":
+        return np.maximum(z, 0, out=z)
+    if act == "tanh":
+        return np.tanh(z, out=z)
+    if act == "sigmoid":
+        return stable_sigmoid(z, out=z)
+    return z
+
+
+class Linear(Function):
+    """out = act(x @ weight.T + bias), one node; see the module docstring for the backward.
+
+    ``x`` has shape (..., in), ``weight`` (out, in) as in PyTorch, ``bias`` (out,) or absent.
+    """
+
+    name = "linear"
+
+    def forward(self, x, weight, bias=None, *, activation):
+        self.activation = activation
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        z = kernels.matmul_nt(x2, weight)
+        if bias is not None and (bias.dtype != z.dtype or not bias.flags.c_contiguous):
+            bias = np.ascontiguousarray(bias, dtype=z.dtype)
+        out = _bias_act(z, bias, activation)
+        if x.ndim != 2:
+            out = out.reshape(*x.shape[:-1], weight.shape[0])
+        self.save_for_backward(x, weight, out)
+        return out
+
+    def backward(self, grad, x, weight, out):
+        if isinstance(grad, Tensor):
+            return self._backward_composed(grad, x, weight, out)
+        needs = self.needs_input_grad
+        n_out = weight.shape[0]
+        grad = grad.reshape(-1, n_out)
+        out = out.reshape(-1, n_out)
+        has_bias = len(needs) == 3
+        grad_bias = None
+        if self.activation == "identity":
+            grad_z = grad
+            if has_bias and needs[2]:
+                grad_bias = grad.sum(axis=0)
+        else:
+            if grad.dtype != out.dtype or not grad.flags.c_contiguous:
+                grad = np.ascontiguousarray(grad, dtype=out.dtype)
+            jit = None if out.dtype in _KERNEL_DTYPES else False
+            grad_z, grad_bias = kernels.get("bias_act_backward", jit)(
+                grad, out, kernels.ACTIVATIONS[self.activation])
+        grad_x = grad_weight = None
+        if needs[0]:
+            grad_x = kernels.matmul(grad_z, weight).reshape(x.shape)
+        if needs[1]:
+            grad_weight = kernels.matmul(grad_z.T, x.reshape(-1, x.shape[-1]))
+        return (grad_x, grad_weight, grad_bias) if has_bias else (grad_x, grad_weight)
+
+    def _backward_composed(self, grad, x, weight, out):
+        """The same formulas on tensors (create_graph), so that they can be differentiated."""
+        needs = self.needs_input_grad
+        act = self.activation
+        if act == "relu":
+            grad = grad * (out.data > 0)
+        elif act == "sigmoid":
+            grad = grad * out * (1 - out)
+        elif act == "tanh":
+            grad = grad * (1 - out * out)
+        grad_z = grad.reshape(-1, weight.shape[0])
+        grad_x = (grad_z @ weight).reshape(x.shape) if needs[0] else None
+        grad_weight = grad_z.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        if len(needs) == 3:
+            return grad_x, grad_weight, grad_z.sum(axis=0) if needs[2] else None
+        return grad_x, grad_weight
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
+           activation: str | None = None) -> Tensor:
+    """``act(x @ weight.T + bias)`` as one node of the graph (PyTorch's ``F.linear`` + activation).
+
+    ``x``: (..., in) (1-D and N-D inputs work on the last axis); ``weight``: (out, in);
+    ``bias``: (out,) or None; ``activation``: None/"identity", "relu", "sigmoid" or "tanh".
+    The dtypes follow numpy's promotion (a float64 input to float32 weights gives float64); an
+    integer input is converted to the weight's dtype.
+
+    >>> w = ag.tensor([[1.0, -1.0]], requires_grad=True)
+    >>> ag.linear(ag.tensor([[2.0, 1.0]]), w, activation="relu")    # tensor([[1.]])
+    """
+    x, weight = _as_tensor(x), _as_tensor(weight)
+    act = "identity" if activation is None else activation
+    if act not in _ACTIVATIONS:
+        raise ValueError(f"linear: unknown activation {activation!r}; use None or one of "
+                         f"{list(_ACTIVATIONS)}")
+    if weight.ndim != 2 or weight.dtype.kind != "f":
+        raise ShapeError(f"linear: weight must be a 2-D float (out_features, in_features) "
+                         f"tensor, got shape {weight.shape} {weight.dtype}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input of shape {x.shape} {x.dtype} does not fit weight of "
+                         f"shape {weight.shape}: the input's last dimension must be "
+                         f"{weight.shape[1]}")
+    if x.dtype.kind != "f":
+        if x.dtype.kind not in "biu":
+            raise DTypeError(f"linear: input must be numeric, got {x.dtype}")
+        x = Tensor._wrap(x.data.astype(weight.dtype))
+    if bias is None:
+        return Linear.apply(x, weight, activation=act)
+    bias = _as_tensor(bias)
+    if bias.shape != (weight.shape[0],) or bias.dtype.kind != "f":
+        raise ShapeError(f"linear: bias must be a float tensor of shape ({weight.shape[0]},), "
+                         f"got shape {bias.shape} {bias.dtype}")
+    return Linear.apply(x, weight, bias, activation=act)
+
+
+class SoftmaxCrossEntropy(Function):
+    """loss_i = logsumexp(logits_i) - logits_i[labels_i], reduced; one node.
+
+    d loss_i / d logits_i = softmax(logits_i) - onehot(labels_i), times the incoming gradient of
+    row i (1/N each for the mean).
+    """
+
+    name = "softmax_cross_entropy"
+
+    def forward(self, logits, *, labels, reduction):
+        self.reduction = reduction
+        jit = None if logits.dtype in _KERNEL_DTYPES else False
+        loss, probs = kernels.get("softmax_xent_forward", jit)(np.ascontiguousarray(logits),
+                                                               labels)
+        self.save_for_backward(logits, probs, labels)
+        if reduction == "none":
+            return loss
+        total = loss.sum()  # not loss.mean(): numpy's mean costs several microseconds more
+        if reduction == "mean":
+            total = total / len(loss) if len(loss) else np.nan  # PyTorch: nan for no rows
+        return np.asarray(total, dtype=loss.dtype)
+
+    def backward(self, grad, logits, probs, labels):
+        n = len(labels)
+        if isinstance(grad, Tensor):  # create_graph: softmax of the logits tensor, recorded
+            onehot = np.zeros(logits.shape, dtype=logits.dtype)
+            onehot[np.arange(n), labels] = 1
+            rows = grad.reshape(-1, 1) / n if self.reduction == "mean" else grad.reshape(-1, 1)
+            return (logits.softmax(axis=1) - onehot) * rows
+        if self.reduction == "none":
+            rows = np.ascontiguousarray(grad, dtype=probs.dtype)
+        else:
+            rows = np.full(n, grad / n if self.reduction == "mean" else grad, dtype=probs.dtype)
+        jit = None if probs.dtype in _KERNEL_DTYPES else False
+        return kernels.get("softmax_xent_backward", jit)(probs, labels, rows)
+
+
+def softmax_cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of ``softmax(logits)`` against integer class ``labels``, as one node.
+
+    ``logits``: (N, C) floats; ``labels``: N integers in [0, C) (array, list or int Tensor);
+    ``reduction``: "mean" (over rows), "sum" or "none" (one loss per row). Stable for any logits
+    (shifted by the row maximum). PyTorch's ``F.cross_entropy`` with integer targets.
+
+    >>> logits = ag.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    >>> ag.softmax_cross_entropy(logits, [0, 0]).item()       # (0.127 + 2.127) / 2 = 1.127
+    """
+    logits = _as_tensor(logits)
+    if logits.ndim != 2 or logits.dtype.kind != "f":
+        raise ShapeError(f"softmax_cross_entropy: logits must be a 2-D float (N, C) tensor, got "
+                         f"shape {logits.shape} {logits.dtype}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"softmax_cross_entropy: reduction must be one of {list(_REDUCTIONS)}, "
+                         f"got {reduction!r}")
+    n, c = logits.shape
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if labels.dtype.kind not in "iu":
+        raise DTypeError(f"softmax_cross_entropy: labels must be integers, got {labels.dtype} "
+                         f"(shape {labels.shape})")
+    if labels.shape != (n,):
+        raise ShapeError(f"softmax_cross_entropy: logits of shape {logits.shape} need {n} labels "
+                         f"(shape ({n},)), got shape {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= c):
+        bad = labels[(labels < 0) | (labels >= c)][0]
+        raise ValueError(f"softmax_cross_entropy: label {bad} is out of range for {c} classes "
+                         f"(logits of shape {logits.shape})")
+    labels = np.ascontiguousarray(labels, dtype=np.int64)
+    return SoftmaxCrossEntropy.apply(logits, labels=labels, reduction=reduction)

@@ -1,0 +1,126 @@
+"""Benchmark: micrograd's classic demo, one forward + backward of an MLP 2-16-16-1 on two moons.
+
+micrograd's demo notebook trains ``MLP(2, [16, 16, 1])`` (ReLU hidden layers, linear output) on
+100 points of ``sklearn.datasets.make_moons(n_samples=100, noise=0.1)`` with labels in {-1, 1},
+and the loss: the mean SVM hinge loss ``relu(1 - y * score)`` plus an L2 penalty
+``1e-4 * sum(p * p)`` over every weight. One timed call computes that loss on all 100 points and
+backpropagates it (gradients cleared first), float32. micrograd itself builds one Python object
+per scalar; it is not installable here, so the contestants are:
+
+- ``ours``: ``nn.Sequential(nn.Linear(2, 16, activation="relu"), nn.Linear(16, 16,
+  activation="relu"), nn.Linear(16, 1))`` and the loss written with tensor ops;
+- ``numpy``: forward and backward written by hand;
+- ``torch``: the same model and loss in PyTorch, when installed.
+
+Run: ``.venv/bin/python -m bench.micrograd [--rounds 15]``
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.datasets import make_moons
+
+import autograd_core as ag
+import nn
+from bench.harness import (
+    Result,
+    calls_for,
+    common_arguments,
+    emit,
+    interleaved,
+    thread_setting,
+    torch,
+)
+
+SIZES, ALPHA = (2, 16, 16, 1), 1e-4
+WORKLOAD = "micrograd demo: MLP 2-16-16-1, 100 moons, fwd+bwd"
+
+
+def moons() -> tuple[np.ndarray, np.ndarray]:
+    x, y = make_moons(n_samples=100, noise=0.1, random_state=1)
+    return x.astype(np.float32), (2 * y - 1).astype(np.float32).reshape(-1, 1)
+
+
+def ours(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    model = nn.Sequential(nn.Linear(2, 16, activation="relu"),
+                          nn.Linear(16, 16, activation="relu"), nn.Linear(16, 1))
+    params = list(model.parameters())
+    xt, yt = ag.Tensor(x), ag.Tensor(y)
+
+    def step() -> None:
+        model.zero_grad()
+        margins = (1 - yt * model(xt)).relu()
+        penalty = ag.stack([(p * p).sum() for p in params]).sum()
+        (margins.mean() + ALPHA * penalty).backward()
+
+    return step
+
+
+def numpy_by_hand(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    rng = np.random.default_rng(1)
+    params = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        bound = 1 / np.sqrt(n_in)
+        params += [rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                   rng.uniform(-bound, bound, n_out).astype(np.float32)]
+
+    def step() -> None:
+        acts, h = [x], x
+        for i in range(0, len(params), 2):
+            h = h @ params[i].T + params[i + 1]
+            if i + 2 < len(params):
+                h = np.maximum(h, 0)
+            acts.append(h)
+        margins = 1 - y * h
+        loss = np.maximum(margins, 0).mean() + ALPHA * sum((p * p).sum() for p in params)
+        grads = [2 * ALPHA * p for p in params]
+        grad = -y * (margins > 0) / len(y)
+        for i in range(len(params) - 2, -1, -2):
+            a_in = acts[i // 2]
+            grads[i] += grad.T @ a_in
+            grads[i + 1] += grad.sum(axis=0)
+            if i:
+                grad = (grad @ params[i]) * (a_in > 0)
+        assert np.isfinite(loss)
+
+    return step
+
+
+def torch_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
+                                torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step() -> None:
+        model.zero_grad()
+        margins = torch.relu(1 - yt * model(xt))
+        penalty = sum((p * p).sum() for p in model.parameters())
+        (margins.mean() + ALPHA * penalty).backward()
+
+    return step
+
+
+def run(rounds: int, threads: int | None = None) -> list[Result]:
+    x, y = moons()
+    runs = {"ours": ours(x, y), "numpy": numpy_by_hand(x, y)}
+    if torch is not None:
+        runs["torch"] = torch_step(x, y)
+    with thread_setting(threads):
+        calls = {name: calls_for(step) for name, step in runs.items()}
+        medians = interleaved(runs, rounds, calls)
+    workload = WORKLOAD + ("" if threads is None else f", {threads} thread(s)")
+    return [Result(workload, name, seconds, unit="us") for name, seconds in medians.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common_arguments(parser, threads=True)
+    args = parser.parse_args()
+    emit(run(args.rounds, args.threads), "numpy", args.json)
+
+
+if __name__ == "__main__":
+    main()
