@@ -192,16 +192,17 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                     continue
                 key = id(inp)
                 if input_grad is not None:
-                    if input_grad.shape != inp.data.shape or \
-                            input_grad.dtype is not inp.data.dtype:
+                    data = inp.data
+                    if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:
                         input_grad = _fit_to_input(input_grad, inp, node.name)
                     if anomaly:
                         check_finite(_as_tensor(input_grad).data, node.name,
                                      "backward gradient", node.created_at)
                     previous = grads.get(key)
                     grads[key] = input_grad if previous is None else previous + input_grad
-                consumers[key] -= 1
-                if consumers[key] == 0:
+                remaining = consumers[key] - 1
+                consumers[key] = remaining
+                if not remaining:
                     ready.append(inp)
             if not retain_graph:
                 node.saved = RELEASED

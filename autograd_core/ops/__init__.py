@@ -116,6 +116,8 @@ def _binary(function_class):
     """The public function of a two-input op: operands converted, then the op applied."""
 
     def op(a: Any, b: Any) -> Tensor:
+        if a.__class__ is Tensor and b.__class__ is Tensor:  # nothing to convert
+            return function_class.apply(a, b)
         return function_class.apply(*_pair(a, b, function_class.name))
 
     op.__name__ = function_class.name
