@@ -1,6 +1,8 @@
 """backward(): walk the graph in reverse topological order and apply the chain rule.
 
-The walk is iterative (an explicit stack, no recursion), so a chain of a million ops works. Each
+The order comes from counting each tensor's consumers and releasing a tensor once all of them
+are done (Kahn's algorithm, from the output back). It is iterative (no recursion), so a chain of
+a million ops works. Each
 gradient is dropped from the working table as soon as its tensor has been processed, and each node
 releases its saved values as it is passed (unless ``retain_graph=True``), so memory falls during
 the walk instead of peaking at the end.
@@ -42,8 +44,9 @@ def _count_consumers(root: Tensor) -> dict[int, int]:
     return consumers
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """The tensors that require grad in the graph of ``root``, each listed after its inputs."""
+def _backward_order(root: Tensor) -> list[Tensor]:
+    """The tensors that require grad in the graph of ``root``, each after all its consumers:
+    the order in which their gradients become complete."""
     consumers = _count_consumers(root)
     order, ready = [], [root]
     while ready:
@@ -52,9 +55,16 @@ def topological_order(root: Tensor) -> list[Tensor]:
         if tensor._node is not None:
             for inp in tensor._node.inputs:
                 if inp._requires_grad:
-                    consumers[id(inp)] -= 1
-                    if consumers[id(inp)] == 0:
+                    remaining = consumers[id(inp)] - 1
+                    consumers[id(inp)] = remaining
+                    if not remaining:
                         ready.append(inp)
+    return order
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """The tensors that require grad in the graph of ``root``, each listed after its inputs."""
+    order = _backward_order(root)
     order.reverse()
     return order
 
@@ -106,9 +116,9 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool):
         if seed.shape != root.shape:
             raise ShapeError(f"backward: gradient has shape {seed.shape} {seed.dtype} but the "
                              f"output has shape {root.shape} {root.dtype}; they must match")
-        seed = np.array(seed, dtype=root.dtype)  # a copy: the walk may adopt it as a .grad
         if create_graph and isinstance(gradient, Tensor):
             return gradient
+        seed = np.array(seed, dtype=root.dtype)  # a copy: the walk may adopt it as a .grad
     return Tensor._wrap(seed) if create_graph else seed
 
 
@@ -152,58 +162,48 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
           targets: Sequence[Tensor] | None) -> list | None:
     """The chain rule over the whole graph; returns the targets' gradients when given.
 
-    Tensors are processed from the output back, each once all its consumers have passed their
-    gradient contributions to it; its own gradient is then dropped from the table.
+    Each tensor is processed once all its consumers have passed their gradient contributions
+    to it; its own gradient is then dropped from the table.
     """
-    consumers = _count_consumers(root)
     grads: dict[int, Any] = {id(root): seed}
     wanted = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found: list = [None] * (len(targets) if targets is not None else 0)
     anomaly = state.anomaly
     adopted: set[int] = set()
-    ready = [root]
     with _GradMode(create_graph):
-        while ready:
-            tensor = ready.pop()
+        for tensor in _backward_order(root):
             grad = grads.pop(id(tensor), None)
+            if grad is None:  # nothing flowed here (a backward formula returned None)
+                continue
             node = tensor._node
-            if grad is not None:
-                if tensor._hooks:
-                    grad = _run_hooks(tensor, grad)
-                if wanted is not None:
-                    if id(tensor) in wanted:  # a copy: the table's arrays may be shared views
-                        found[wanted[id(tensor)]] = grad if isinstance(grad, Tensor) \
-                            else Tensor._wrap(np.array(grad))
-                elif node is None or tensor._retains_grad:
-                    _accumulate(tensor, grad, adopted)
+            if tensor._hooks:
+                grad = _run_hooks(tensor, grad)
+            if wanted is not None:
+                if id(tensor) in wanted:  # a copy: the table's arrays may be shared views
+                    found[wanted[id(tensor)]] = grad if isinstance(grad, Tensor) \
+                        else Tensor._wrap(np.array(grad))
+            elif node is None or tensor._retains_grad:
+                _accumulate(tensor, grad, adopted)
             if node is None:
                 continue
-            if grad is not None:
-                saved = node.saved
-                if create_graph or saved is RELEASED:  # the common case skips the call
-                    saved = node.saved_values(tensor if create_graph else None)
-                input_grads = node.backward(grad, *saved)
-                if input_grads.__class__ is not tuple:
-                    input_grads = (input_grads,)
-            else:  # nothing flows through this node (e.g. its gradient was None): only count
-                input_grads = (None,) * len(node.inputs)
+            saved = node.saved
+            if create_graph or saved is RELEASED:  # the common case skips the call
+                saved = node.saved_values(tensor if create_graph else None)
+            input_grads = node.backward(grad, *saved)
+            if input_grads.__class__ is not tuple:
+                input_grads = (input_grads,)
             for inp, input_grad in zip(node.inputs, input_grads):
-                if not inp._requires_grad:
+                if input_grad is None or not inp._requires_grad:
                     continue
+                data = inp.data
+                if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:
+                    input_grad = _fit_to_input(input_grad, inp, node.name)
+                if anomaly:
+                    check_finite(_as_tensor(input_grad).data, node.name, "backward gradient",
+                                 node.created_at)
                 key = id(inp)
-                if input_grad is not None:
-                    data = inp.data
-                    if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:
-                        input_grad = _fit_to_input(input_grad, inp, node.name)
-                    if anomaly:
-                        check_finite(_as_tensor(input_grad).data, node.name,
-                                     "backward gradient", node.created_at)
-                    previous = grads.get(key)
-                    grads[key] = input_grad if previous is None else previous + input_grad
-                remaining = consumers[key] - 1
-                consumers[key] = remaining
-                if not remaining:
-                    ready.append(inp)
+                previous = grads.get(key)
+                grads[key] = input_grad if previous is None else previous + input_grad
             if not retain_graph:
                 node.saved = RELEASED
     return found if targets is not None else None
