@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 try:  # PyTorch is optional: every benchmark leaves its column out when it is missing
     import torch
 except ImportError:
@@ -79,6 +81,18 @@ def calls_for(run: Callable[[], object], target_seconds: float = 0.02) -> int:
     return max(1, round(target_seconds / once))
 
 
+def dense_params(sizes: Sequence[int], seed: int = 1) -> list[np.ndarray]:
+    """[W1, b1, W2, b2, ...] of a dense net, W of shape (out, in), float32, drawn like PyTorch's
+    default init: U(-1/sqrt(in), 1/sqrt(in)). For the hand-written numpy contestants."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(n_in)
+        params += [rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                   rng.uniform(-bound, bound, n_out).astype(np.float32)]
+    return params
+
+
 def torch_threads() -> int | None:
     """Give PyTorch one intra-op thread per core (its usual default); None without PyTorch."""
     if torch is None:
@@ -104,7 +118,7 @@ def thread_setting(threads: int | None) -> Iterator[None]:
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A GitHub markdown table; numeric-looking columns are right-aligned."""
+    """A GitHub markdown table; columns after the first two (the numbers) are right-aligned."""
     def align(i: int) -> str:
         return "---:" if i >= 2 else "---"
 
@@ -153,7 +167,6 @@ def parse_json_results(text: str) -> list[Result]:
 def machine_description() -> list[str]:
     """CPU, cores, load, Python, numpy and its BLAS (threadpoolctl), numba, PyTorch."""
     import numba
-    import numpy as np
     from threadpoolctl import threadpool_info
 
     cpu = platform.processor() or "unknown CPU"

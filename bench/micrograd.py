@@ -29,6 +29,7 @@ from bench.harness import (
     Result,
     calls_for,
     common_arguments,
+    dense_params,
     emit,
     interleaved,
     thread_setting,
@@ -60,12 +61,7 @@ def ours(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
 
 
 def numpy_by_hand(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
-    rng = np.random.default_rng(1)
-    params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        bound = 1 / np.sqrt(n_in)
-        params += [rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
-                   rng.uniform(-bound, bound, n_out).astype(np.float32)]
+    params = dense_params(SIZES)
 
     def step() -> None:
         acts, h = [x], x

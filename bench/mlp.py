@@ -27,6 +27,7 @@ from bench.harness import (
     Result,
     calls_for,
     common_arguments,
+    dense_params,
     emit,
     interleaved,
     thread_setting,
@@ -65,12 +66,7 @@ def ours(model: nn.Module, optimizer: str, x: np.ndarray, y: np.ndarray) -> Call
 def numpy_by_hand(optimizer: str, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     """The step written out in numpy: forward keeps the activations, backward applies the
     rules, the update runs in place. Weights (out, in) as in the other contestants."""
-    rng = np.random.default_rng(1)
-    params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        bound = 1 / np.sqrt(n_in)
-        params += [rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
-                   rng.uniform(-bound, bound, n_out).astype(np.float32)]
+    params = dense_params(SIZES)
     moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
     rows = np.arange(len(y))
     counter = [0]

@@ -26,6 +26,7 @@ zeros_ ones_ constant_
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -46,8 +47,11 @@ def _array(tensor: ag.Tensor | np.ndarray, fn: str) -> np.ndarray:
     return array
 
 
-def _fill(tensor: T, values: np.ndarray | float, fn: str) -> T:
-    _array(tensor, fn)[...] = values
+def _fill(tensor: T, values: float | Callable[[tuple[int, ...]], np.ndarray], fn: str) -> T:
+    """Overwrite the data with ``values``, or with ``values(shape)``: random draws happen only
+    after the check, so bad input neither advances the generator nor fails on ``.shape``."""
+    array = _array(tensor, fn)
+    array[...] = values(array.shape) if callable(values) else values
     return tensor
 
 
@@ -86,9 +90,10 @@ def calculate_fan_in_and_fan_out(tensor: ag.Tensor | np.ndarray) -> tuple[int, i
 
 def _fan(tensor: ag.Tensor | np.ndarray, mode: str, fn: str) -> int:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    if mode not in ("fan_in", "fan_out"):
+    fans = {"fan_in": fan_in, "fan_out": fan_out, "fan_sum": fan_in + fan_out}  # sum: Xavier
+    if mode not in fans:
         raise ValueError(f"nn.init.{fn}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan = fans[mode]
     if fan == 0:
         raise ValueError(f"nn.init.{fn}: cannot initialise a weight of shape {tuple(tensor.shape)}"
                          " with zero elements")
@@ -98,13 +103,13 @@ def _fan(tensor: ag.Tensor | np.ndarray, mode: str, fn: str) -> int:
 def uniform_(tensor: T, a: float = 0.0, b: float = 1.0) -> T:
     """Fill with samples of U(a, b)."""
     rng = ag.random.get_generator()
-    return _fill(tensor, rng.uniform(a, b, size=tensor.shape), "uniform_")
+    return _fill(tensor, lambda shape: rng.uniform(a, b, size=shape), "uniform_")
 
 
 def normal_(tensor: T, mean: float = 0.0, std: float = 1.0) -> T:
     """Fill with samples of N(mean, std**2)."""
     rng = ag.random.get_generator()
-    return _fill(tensor, rng.normal(mean, std, size=tensor.shape), "normal_")
+    return _fill(tensor, lambda shape: rng.normal(mean, std, size=shape), "normal_")
 
 
 def trunc_normal_(tensor: T, mean: float = 0.0, std: float = 1.0, a: float | None = None,
@@ -118,26 +123,34 @@ def trunc_normal_(tensor: T, mean: float = 0.0, std: float = 1.0, a: float | Non
     high = mean + 2 * std if b is None else b
     if not low < high:
         raise ValueError(f"nn.init.trunc_normal_: need a < b, got a={low}, b={high}")
+    inside = 0.5 * (math.erf((high - mean) / (std * math.sqrt(2)))
+                    - math.erf((low - mean) / (std * math.sqrt(2))))
+    if inside < 1e-3:  # redrawing would take thousands of rounds, or forever
+        raise ValueError(f"nn.init.trunc_normal_: [a, b] = [{low}, {high}] holds only "
+                         f"{inside:.2g} of N({mean}, {std}**2); move the bounds toward the mean")
     rng = ag.random.get_generator()
-    values = rng.normal(mean, std, size=tensor.shape)
-    outside = (values < low) | (values > high)
-    while outside.any():
-        values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+
+    def draw(shape: tuple[int, ...]) -> np.ndarray:
+        values = rng.normal(mean, std, size=shape)
         outside = (values < low) | (values > high)
-    return _fill(tensor, values, "trunc_normal_")
+        while outside.any():
+            values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+            outside = (values < low) | (values > high)
+        return values
+
+    return _fill(tensor, draw, "trunc_normal_")
 
 
 def xavier_uniform_(tensor: T, gain: float = 1.0) -> T:
     """Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out))."""
-    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = gain * math.sqrt(6.0 / _fan(tensor, "fan_sum", "xavier_uniform_"))
     return uniform_(tensor, -bound, bound)
 
 
 def xavier_normal_(tensor: T, gain: float = 1.0) -> T:
     """Glorot normal: N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / _fan(tensor, "fan_sum",
+                                                               "xavier_normal_")))
 
 
 def kaiming_uniform_(tensor: T, a: float = 0.0,

@@ -80,8 +80,6 @@ class Parameter(ag.Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True):
-        if isinstance(data, ag.Tensor):
-            data = data.data
         super().__init__(ag.tensor(data).data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -193,6 +191,11 @@ class Module:
             raise AttributeError(f"{type(self).__name__}: cannot assign {what} before "
                                  "Module.__init__() runs; call super().__init__() first")
 
+    def _check_name(self, kind: str, name: str) -> None:
+        if "." in name or not name:
+            raise KeyError(f"{type(self).__name__}: {kind} name {name!r} must be non-empty and "
+                           "contain no '.'")
+
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self.register_parameter(name, value)
@@ -241,9 +244,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be an "
                             f"nn.Parameter or None, got {type(param).__name__}")
-        if "." in name or not name:
-            raise KeyError(f"{type(self).__name__}: parameter name {name!r} must be non-empty "
-                           "and contain no '.'")
+        self._check_name("parameter", name)
         # Replacing keeps the registration order (e.g. swapping the last layer of a model).
         self.__dict__.pop(name, None)
         self._modules.pop(name, None)
@@ -257,9 +258,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be an nn.Module, "
                             f"got {type(module).__name__}")
-        if "." in name or not name:
-            raise KeyError(f"{type(self).__name__}: module name {name!r} must be non-empty and "
-                           "contain no '.'")
+        self._check_name("module", name)
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
         self._modules[name] = module

@@ -78,6 +78,12 @@ def _positive_int(caller: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def _seed(caller: str, value: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        raise ValueError(f"{caller}: seed must be an integer or None, got {value!r}")
+    return None if value is None else int(value)
+
+
 def _non_negative(caller: str, name: str, value: Any, upper: float | None = None) -> float:
     ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
     if not ok or not value >= 0 or (upper is not None and not value < upper):
@@ -138,9 +144,7 @@ class RBM(Module):
         self.batch_size = _positive_int("RBM", "batch_size", batch_size)
         self.epochs = _positive_int("RBM", "epochs", epochs)
         self.shuffle = bool(shuffle)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ValueError(f"RBM: seed must be an integer or None, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.seed = _seed("RBM", seed)
         self.verbose = int(verbose)
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise ag.DTypeError(f"RBM: dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -248,11 +252,10 @@ class RBM(Module):
         self.reset_parameters()
         bar = tqdm(range(self.epochs), desc=f"RBM({self.n_visible}, {self.n_hidden})",
                    unit="epoch", disable=not self.verbose)
-        with self._blas_limit():
+        with self._blas_limit(), bar:  # the bar is closed even if a pass raises
             for _ in bar:
                 error = self._train_pass(X)
                 bar.set_postfix(reconstruction_error=f"{error:.4g}", refresh=False)
-        bar.close()
         return self
 
     def partial_fit(self, X: Any, y: Any = None) -> RBM:
@@ -502,7 +505,7 @@ class DBN(Module):
                 raise TypeError(f"DBN: {name} comes from sizes; do not pass it")
         self.sizes = [_positive_int("DBN", "sizes", s) for s in sizes]
         self.rbm_kwargs = dict(rbm_kwargs)
-        seed = rbm_kwargs.pop("seed", None)
+        seed = _seed("DBN", rbm_kwargs.pop("seed", None))
         for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             rbm_seed = None if seed is None else seed + i
             self.add_module(f"rbm{i}", RBM(n_in, n_out, seed=rbm_seed, **rbm_kwargs))

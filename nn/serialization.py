@@ -89,7 +89,7 @@ def _write_archive(file: IO[bytes], meta_bytes: bytes, state: Mapping[str, np.nd
         archive.writestr(zipfile.ZipInfo(_META, date_time=(1980, 1, 1, 0, 0, 0)), meta_bytes)
         for key, array in state.items():
             with archive.open(key + ".npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+                np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -33,7 +33,7 @@ from tqdm import TqdmWarning
 
 import autograd_core as ag
 
-from .data import DataLoader
+from .data import DataLoader, as_array
 from .metrics import get_metric
 
 with warnings.catch_warnings():
@@ -212,7 +212,8 @@ def _metric_fns(metrics: Iterable | None) -> list[tuple[str, Callable]]:
     return fns
 
 
-def _outputs(model: Module, loader: DataLoader) -> tuple[np.ndarray, np.ndarray | None]:
+def _outputs(caller: str, model: Module, loader: DataLoader
+             ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's outputs on every batch (eval mode, no graph) and the matching targets."""
     outs, targets = [], []
     was_training = model.training
@@ -227,7 +228,7 @@ def _outputs(model: Module, loader: DataLoader) -> tuple[np.ndarray, np.ndarray 
     finally:
         model.train(was_training)
     if not outs:
-        raise ValueError("evaluate/predict: the data holds no complete batch")
+        raise ValueError(f"{caller}: the data holds no complete batch")
     return np.concatenate(outs), (np.concatenate(targets) if targets else None)
 
 
@@ -241,7 +242,7 @@ def evaluate(model: Module, loss: Callable, data: Data, metrics: Sequence | None
     >>> nn.evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test), metrics=["accuracy"])
     {'loss': 0.09, 'accuracy': 0.97}
     """
-    outputs, targets = _outputs(model, _loader("evaluate", data, batch_size))
+    outputs, targets = _outputs("evaluate", model, _loader("evaluate", data, batch_size))
     if targets is None:
         raise ValueError("evaluate: the data has no targets (y)")
     with ag.no_grad():
@@ -259,9 +260,9 @@ def predict(model: Module, x, batch_size: int | None = None) -> np.ndarray:
     if isinstance(x, DataLoader):
         loader = x
     else:
-        x = x.data if isinstance(x, ag.Tensor) else np.asarray(x)
+        x = as_array(x, "predict x")  # lists -> default dtype, as model(x) and DataLoader do
         loader = DataLoader(x, batch_size=batch_size or max(len(x), 1))
-    return _outputs(model, loader)[0]
+    return _outputs("predict", model, loader)[0]
 
 
 def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,

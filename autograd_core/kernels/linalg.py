@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import float_input
+from ._checks import FLOAT_DTYPES, float_input
 from .registry import get, jit_enabled, register
 
 # matmul sends an outer product (k == 1) with at least this many outputs to small_matmul.
@@ -134,7 +134,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             k == 1
             and m * n >= OUTER_PRODUCT_MIN_SIZE
             and a.dtype == b.dtype
-            and a.dtype in (np.float32, np.float64)
+            and a.dtype in FLOAT_DTYPES
             and jit_enabled()
         ):
             return small_matmul(a, b)

@@ -38,11 +38,11 @@ import numpy as np
 from .. import kernels
 from ..errors import DTypeError, ShapeError
 from ..function import Function
+from ..kernels._checks import FLOAT_DTYPES
 from ..tensor import Tensor
 from .activation import stable_sigmoid
 
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
+_ACTIVATIONS = tuple(kernels.ACTIVATIONS)
 _REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -50,15 +50,18 @@ def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def _kernel(name: str, dtype: np.dtype) -> Any:
+    """The raw kernel ``name``; dtypes the loops don't take (float16) get the numpy twin."""
+    return kernels.get(name, None if dtype in FLOAT_DTYPES else False)
+
+
 def _bias_act(z: np.ndarray, bias: np.ndarray | None, act: str) -> np.ndarray:
     """``act(z + bias)`` as a C-contiguous array, reusing ``z`` (the matmul's fresh output, C- or
     F-contiguous, see ``kernels.matmul_nt``) where numpy works in place."""
     if bias is not None and (act in ("identity", "relu") or not z.flags.c_contiguous):
-        # One kernel pass adds the bias (and relu), and writes C order whatever z's layout. The
-        # kernels take float32/float64; other floats (float16) go to the numpy twin.
-        jit = None if z.dtype in _KERNEL_DTYPES else False
+        # One kernel pass adds the bias (and relu), and writes C order whatever z's layout.
         fused = act if act in ("identity", "relu") else "identity"
-        z = kernels.get("bias_act_forward", jit)(z, bias, kernels.ACTIVATIONS[fused])
+        z = _kernel("bias_act_forward", z.dtype)(z, bias, kernels.ACTIVATIONS[fused])
         if act == fused:
             return z
     elif not z.flags.c_contiguous:
@@ -110,8 +113,7 @@ class Linear(Function):
         else:
             if grad.dtype != out.dtype or not grad.flags.c_contiguous:
                 grad = np.ascontiguousarray(grad, dtype=out.dtype)
-            jit = None if out.dtype in _KERNEL_DTYPES else False
-            grad_z, grad_bias = kernels.get("bias_act_backward", jit)(
+            grad_z, grad_bias = _kernel("bias_act_backward", out.dtype)(
                 grad, out, kernels.ACTIVATIONS[self.activation])
         grad_x = grad_weight = None
         if needs[0]:
@@ -186,9 +188,8 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, logits, *, labels, reduction):
         self.reduction = reduction
-        jit = None if logits.dtype in _KERNEL_DTYPES else False
-        loss, probs = kernels.get("softmax_xent_forward", jit)(np.ascontiguousarray(logits),
-                                                               labels)
+        loss, probs = _kernel("softmax_xent_forward", logits.dtype)(np.ascontiguousarray(logits),
+                                                                    labels)
         self.save_for_backward(logits, probs, labels)
         if reduction == "none":
             return loss
@@ -208,8 +209,7 @@ class SoftmaxCrossEntropy(Function):
             rows = np.ascontiguousarray(grad, dtype=probs.dtype)
         else:
             rows = np.full(n, grad / n if self.reduction == "mean" else grad, dtype=probs.dtype)
-        jit = None if probs.dtype in _KERNEL_DTYPES else False
-        return kernels.get("softmax_xent_backward", jit)(probs, labels, rows)
+        return _kernel("softmax_xent_backward", probs.dtype)(probs, labels, rows)
 
 
 def softmax_cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:

@@ -97,3 +97,13 @@ def test_gain_and_fans():
 def test_integer_arrays_are_refused():
     with pytest.raises(TypeError, match="nn.init.zeros_: expected a floating-point"):
         init.zeros_(np.zeros(3, dtype=np.int64))
+
+
+def test_trunc_normal_refuses_bounds_that_hold_almost_nothing():
+    with pytest.raises(ValueError, match=r"trunc_normal_: \[a, b\] = \[5, 6\]"):
+        nn.init.trunc_normal_(np.zeros(3), a=5, b=6)
+
+
+def test_xavier_on_an_empty_weight_names_the_shape():
+    with pytest.raises(ValueError, match=r"xavier_uniform_: .*\(0, 0\)"):
+        nn.init.xavier_uniform_(np.zeros((0, 0), np.float32))
