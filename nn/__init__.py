@@ -13,7 +13,18 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L2Loss, MSELoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    L2Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .mlp import MLP
 from .module import Module, Parameter, register_module
 from .perceptron import Perceptron
@@ -26,7 +37,8 @@ __all__ = [
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
     "Dropout", "Flatten",
-    "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "MLP", "Perceptron", "RBM", "DBN",
     "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
     "save", "load", "load_state_dict", "ModelFileError",
