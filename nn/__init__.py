@@ -30,7 +30,7 @@ from .module import Module, Parameter, register_module
 from .perceptron import Perceptron
 from .rbm import DBN, RBM
 from .serialization import ModelFileError, load, load_state_dict, save
-from .train import Callback, EarlyStopping, History, evaluate, fit, predict
+from .train import Callback, EarlyStopping, History, ModelCheckpoint, evaluate, fit, predict
 
 __all__ = [
     "data", "init", "metrics", "optim", "train", "utils",
@@ -40,6 +40,6 @@ __all__ = [
     "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "MLP", "Perceptron", "RBM", "DBN",
-    "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
+    "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint",
     "save", "load", "load_state_dict", "ModelFileError",
 ]

@@ -455,13 +455,15 @@ class Module:
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
             validation_data: Any = None, callbacks: Any = None, verbose: int = 1,
-            shuffle: bool = True, seed: int | None = None) -> Any:
+            shuffle: bool = True, seed: int | None = None, validation_split: float = 0.0,
+            class_weight: Any = None) -> Any:
         """Train with the compiled settings (see ``nn.fit``); return the History."""
         from .train import fit_compiled
 
         return fit_compiled(self, x, y, epochs=epochs, batch_size=batch_size,
                             validation_data=validation_data, callbacks=callbacks,
-                            verbose=verbose, shuffle=shuffle, seed=seed)
+                            verbose=verbose, shuffle=shuffle, seed=seed,
+                            validation_split=validation_split, class_weight=class_weight)
 
     def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
         """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""
