@@ -119,7 +119,7 @@ class Optimizer:
                 state["step"] += 1
                 params.append(p.data)
                 grad = grad.astype(p.dtype, copy=False)
-                grads.append(-grad if group["maximize"] else grad)
+                grads.append(-grad if group.get("maximize") else grad)
                 states.append(state)
             if params:
                 self._update_group(params, grads, group, states)

@@ -423,3 +423,19 @@ def test_clip_grad_value_equals_pytorchs():
     np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
     with pytest.raises(ValueError, match="clip_value must be >= 0"):
         nn.utils.clip_grad_value_([p], -1.0)
+
+
+def test_multistep_state_survives_a_json_round_trip():
+    import json
+
+    opt = two_groups(optim.SGD)
+    sched = optim.MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    lr_sequence(sched, opt, 1)
+    state = json.loads(json.dumps(sched.state_dict()))  # milestone keys become strings
+    rest = lr_sequence(sched, opt, 5)
+    opt2 = two_groups(optim.SGD)
+    sched2 = optim.MultiStepLR(opt2, milestones=[2, 4], gamma=0.5)
+    for group, lr in zip(opt2.param_groups, state["_last_lr"]):
+        group["lr"] = lr
+    sched2.load_state_dict(state)
+    assert lr_sequence(sched2, opt2, 5) == rest
