@@ -115,8 +115,8 @@ class Optimizer:
                                         f"{grad.shape} for a parameter of shape {p.shape}")
                 if not p.data.flags.c_contiguous or not p.data.flags.writeable:
                     p.data = np.array(p.data, order="C")  # own, contiguous memory to update
-                state = self.state.setdefault(id(p), {"step": 0})
-                state["step"] += 1
+                state = self.state.setdefault(id(p), {})
+                state["step"] = state.get("step", 0) + 1
                 params.append(p.data)
                 grad = grad.astype(p.dtype, copy=False)
                 grads.append(-grad if group.get("maximize") else grad)
@@ -148,7 +148,8 @@ class Optimizer:
         """Restore ``state_dict()``'s output (the same parameters, grouped the same way).
 
         Arrays are copied and cast to their parameter's dtype; nothing changes unless the whole
-        state fits (group sizes, array shapes, hyper-parameters).
+        state fits (group sizes, array shapes, hyper-parameters). A ``torch.optim`` optimizer's
+        state_dict of CPU tensors loads too, so training begun in PyTorch continues here.
         """
         name = type(self).__name__
         if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
@@ -178,7 +179,7 @@ class Optimizer:
                 raise ValueError(f"{name}.load_state_dict: state for parameter {index}, which "
                                  "no group lists")
             state[id(param)] = {key: _state_value(name, key, value, param)
-                                for key, value in values.items()}
+                                for key, value in values.items() if value is not None}
         self.param_groups[:] = groups
         self.state = state
 
@@ -209,7 +210,8 @@ def _state_value(name: str, key: str, value: Any, param: ag.Tensor) -> Any:
     """A copy of one saved state entry, an array cast to the parameter's dtype and checked."""
     if key == "step":
         return int(value)
-    value = np.array(value.data if isinstance(value, ag.Tensor) else value, copy=True)
+    # np.asarray also reads a torch CPU tensor
+    value = np.array(value.data if isinstance(value, ag.Tensor) else np.asarray(value), copy=True)
     if value.shape != param.shape:
         raise ValueError(f"{name}.load_state_dict: state {key!r} has shape {value.shape}, its "
                          f"parameter {param.shape}")

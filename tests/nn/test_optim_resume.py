@@ -439,3 +439,24 @@ def test_multistep_state_survives_a_json_round_trip():
         group["lr"] = lr
     sched2.load_state_dict(state)
     assert lr_sequence(sched2, opt2, 5) == rest
+
+
+@pytest.mark.parametrize("name, kwargs", [OPTIMIZERS[1], OPTIMIZERS[4], OPTIMIZERS[7],
+                                          OPTIMIZERS[9], OPTIMIZERS[11]],
+                         ids=ids([OPTIMIZERS[1], OPTIMIZERS[4], OPTIMIZERS[7], OPTIMIZERS[9],
+                                  OPTIMIZERS[11]]))
+def test_training_begun_in_pytorch_continues_here(name, kwargs):
+    torch = pytest.importorskip("torch")
+    t_params = [torch.tensor(W0, requires_grad=True), torch.tensor(B0, requires_grad=True)]
+    t_opt = getattr(torch.optim, name)([{"params": [p]} for p in t_params], **kwargs)
+    for step in range(STEPS):
+        if step == 6:
+            params = [nn.Parameter(p.detach().numpy().copy()) for p in t_params]
+            opt = getattr(optim, name)([{"params": [p]} for p in params], **kwargs)
+            opt.load_state_dict(t_opt.state_dict())
+            ours_rest = trajectory(opt, params, STEPS - 6)
+        for p, g in zip(t_params, gradients(*(q.detach().numpy() for q in t_params))):
+            p.grad = torch.tensor(g)
+        t_opt.step()
+    for ours_p, theirs in zip(ours_rest[-1], t_params):
+        np.testing.assert_allclose(ours_p, theirs.detach().numpy(), rtol=1e-12, atol=1e-13)
