@@ -1,5 +1,7 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
+__version__ = "0.2.0"
+
 from . import data, init, metrics, optim, train
 from .layers import (
     Dropout,
@@ -22,6 +24,7 @@ from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
 
 __all__ = [
+    "__version__",
     "data", "init", "metrics", "optim", "train",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
