@@ -24,7 +24,6 @@ from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
 
 __all__ = [
-    "__version__",
     "data", "init", "metrics", "optim", "train",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",

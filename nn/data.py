@@ -19,6 +19,8 @@ import numpy as np
 
 import autograd_core as ag
 
+from ._checks import positive_int
+
 __all__ = [
     "DataLoader", "train_test_split", "StandardScaler", "as_array",
     "load_digits", "logic_gate", "noisy_line",
@@ -76,15 +78,11 @@ class DataLoader:
 
     def __init__(self, x, y=None, batch_size: int = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
-                             f"{batch_size!r}")
         self.x = as_array(x, "DataLoader x")
         self.y = None if y is None else as_array(y, "DataLoader y")
         arrays = {"x": self.x} if self.y is None else {"x": self.x, "y": self.y}
         self.num_samples = _check_same_length("DataLoader", arrays)
-        self.batch_size = int(batch_size)
+        self.batch_size = positive_int("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self._rng = np.random.default_rng(seed) if seed is not None else None
@@ -267,8 +265,7 @@ def noisy_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: 
     Returns ``x`` and ``y`` as float32 columns of shape (n, 1), ready for ``Linear(1, 1)`` and
     ``MSELoss``. ``seed=None`` draws from ``ag.random.get_generator()``.
     """
-    if n < 1:
-        raise ValueError(f"noisy_line: n must be positive, got {n}")
+    n = positive_int("noisy_line", "n", n)
     rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
     x = rng.uniform(-1.0, 1.0, size=(n, 1))
     y = slope * x + intercept + noise * rng.standard_normal((n, 1))

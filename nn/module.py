@@ -136,11 +136,6 @@ def register_module(cls: type | None = None, *, name: str | None = None):
     return decorate(cls) if cls is not None else decorate
 
 
-def registered_modules() -> dict[str, type]:
-    """A copy of the registry: name -> class."""
-    return dict(_REGISTRY)
-
-
 def module_to_config(module: Module) -> dict[str, Any]:
     """``{"class": registered name, "config": module.get_config()}``: JSON-able."""
     key = type(module).__dict__.get("_registered_name")
@@ -448,9 +443,9 @@ class Module:
     # -- Keras style: thin wrappers over nn.train (imported late: nn.train imports this file) ---
     def compile(self, optimizer: Any = "adam", loss: Any = "mse", metrics: Any = None) -> Module:
         """Choose the optimizer, loss and metrics of ``fit``/``evaluate`` (names or objects)."""
-        from .train import compile
+        from .train import compile_model
 
-        compile(self, optimizer, loss, metrics)
+        compile_model(self, optimizer, loss, metrics)
         return self
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,

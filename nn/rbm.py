@@ -58,7 +58,8 @@ from threadpoolctl import ThreadpoolController
 import autograd_core as ag
 from autograd_core import kernels
 
-from .layers import Linear, as_tensor
+from ._checks import non_negative_float, positive_int, positive_int_list, seed_or_none
+from .layers import Linear, ensure_tensor
 from .mlp import MLP
 from .module import Module, Parameter, register_module
 from .train import tqdm
@@ -70,26 +71,6 @@ __all__ = ["RBM", "DBN"]
 def _threadpools() -> ThreadpoolController:
     # Finding the loaded BLAS libraries takes milliseconds: do it once, not on every fit.
     return ThreadpoolController()
-
-
-def _positive_int(caller: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{caller}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _seed(caller: str, value: Any) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-        raise ValueError(f"{caller}: seed must be an integer or None, got {value!r}")
-    return None if value is None else int(value)
-
-
-def _non_negative(caller: str, name: str, value: Any, upper: float | None = None) -> float:
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-    if not ok or not value >= 0 or (upper is not None and not value < upper):
-        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
-        raise ValueError(f"{caller}: {name} must be a number {bound}, got {value!r}")
-    return float(value)
 
 
 @register_module
@@ -134,23 +115,23 @@ class RBM(Module):
                  seed: int | None = None, verbose: int = 1, dtype: str = "float32",
                  blas_threads: int | None = 1):
         super().__init__()
-        self.n_visible = _positive_int("RBM", "n_visible", n_visible)
-        self.n_hidden = _positive_int("RBM", "n_hidden", n_hidden)
-        self.k = _positive_int("RBM", "k", k)
+        self.n_visible = positive_int("RBM", "n_visible", n_visible)
+        self.n_hidden = positive_int("RBM", "n_hidden", n_hidden)
+        self.k = positive_int("RBM", "k", k)
         self.persistent = bool(persistent)
-        self.lr = _non_negative("RBM", "lr", lr)
-        self.momentum = _non_negative("RBM", "momentum", momentum, upper=1.0)
-        self.weight_decay = _non_negative("RBM", "weight_decay", weight_decay)
-        self.batch_size = _positive_int("RBM", "batch_size", batch_size)
-        self.epochs = _positive_int("RBM", "epochs", epochs)
+        self.lr = non_negative_float("RBM", "lr", lr)
+        self.momentum = non_negative_float("RBM", "momentum", momentum, below=1.0)
+        self.weight_decay = non_negative_float("RBM", "weight_decay", weight_decay)
+        self.batch_size = positive_int("RBM", "batch_size", batch_size)
+        self.epochs = positive_int("RBM", "epochs", epochs)
         self.shuffle = bool(shuffle)
-        self.seed = _seed("RBM", seed)
+        self.seed = seed_or_none("RBM", seed)
         self.verbose = int(verbose)
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise ag.DTypeError(f"RBM: dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(dtype)
         self.blas_threads = (None if blas_threads is None
-                             else _positive_int("RBM", "blas_threads", blas_threads))
+                             else positive_int("RBM", "blas_threads", blas_threads))
         self.W = Parameter(np.zeros((self.n_visible, self.n_hidden), self.dtype))
         self.b_visible = Parameter(np.zeros(self.n_visible, self.dtype))
         self.b_hidden = Parameter(np.zeros(self.n_hidden, self.dtype))
@@ -384,7 +365,7 @@ class RBM(Module):
     # -- inference ----------------------------------------------------------------------------
     def forward(self, v: Any) -> ag.Tensor:
         """``p(h = 1 | v) = sigmoid(v @ W + b_hidden)`` as a differentiable Tensor."""
-        return ag.sigmoid(as_tensor(v) @ self.W + self.b_hidden)
+        return ag.sigmoid(ensure_tensor(v) @ self.W + self.b_hidden)
 
     def transform(self, X: Any) -> np.ndarray:
         """The hidden probabilities ``p(h = 1 | v)`` of each row: features, shape (n, n_hidden)."""
@@ -405,7 +386,7 @@ class RBM(Module):
         Draws from the RBM's own random stream (seeded by ``seed``).
         """
         v = self._check("gibbs", v)
-        for _ in range(_positive_int("RBM.gibbs", "steps", steps)):
+        for _ in range(positive_int("RBM.gibbs", "steps", steps)):
             v = self._sample_visible(self._sample_hidden(v)[1])[1]
         return v
 
@@ -416,8 +397,8 @@ class RBM(Module):
         Returns binary samples, or with ``probabilities=True`` the visible probabilities of the
         last step (the same chains, less noisy to look at).
         """
-        n_samples = _positive_int("RBM.sample", "n_samples", n_samples)
-        steps = _positive_int("RBM.sample", "steps", steps)
+        n_samples = positive_int("RBM.sample", "n_samples", n_samples)
+        steps = positive_int("RBM.sample", "steps", steps)
         v = (self._rng.random((n_samples, self.n_visible)) < 0.5).astype(self.dtype)
         if steps > 1:
             v = self.gibbs(v, steps - 1)
@@ -455,7 +436,7 @@ class RBM(Module):
         if n_features is None:
             cols = np.broadcast_to(np.arange(d), (n, d))
         else:
-            m = _positive_int("RBM.score_samples", "n_features", n_features)
+            m = positive_int("RBM.score_samples", "n_features", n_features)
             if m > d:
                 raise ValueError(f"RBM.score_samples: n_features={m} exceeds the {d} features")
             rng = np.random.default_rng(seed)
@@ -497,15 +478,12 @@ class DBN(Module):
 
     def __init__(self, sizes: list[int], **rbm_kwargs: Any):
         super().__init__()
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"DBN: sizes must list at least two layer sizes, got {sizes!r}")
         for name in ("n_visible", "n_hidden"):
             if name in rbm_kwargs:
                 raise TypeError(f"DBN: {name} comes from sizes; do not pass it")
-        self.sizes = [_positive_int("DBN", "sizes", s) for s in sizes]
+        self.sizes = positive_int_list("DBN", "sizes", sizes)
         self.rbm_kwargs = dict(rbm_kwargs)
-        seed = _seed("DBN", rbm_kwargs.pop("seed", None))
+        seed = seed_or_none("DBN", rbm_kwargs.pop("seed", None))
         for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             rbm_seed = None if seed is None else seed + i
             self.add_module(f"rbm{i}", RBM(n_in, n_out, seed=rbm_seed, **rbm_kwargs))
@@ -548,7 +526,7 @@ class DBN(Module):
         if n_classes is None:
             mlp = MLP(self.sizes, activation="sigmoid", output_activation="sigmoid")
         else:
-            n_classes = _positive_int("DBN.to_mlp", "n_classes", n_classes)
+            n_classes = positive_int("DBN.to_mlp", "n_classes", n_classes)
             mlp = MLP(self.sizes + [n_classes], activation="sigmoid")
         linears = [layer for layer in mlp if isinstance(layer, Linear)]
         for linear, rbm in zip(linears, self.rbms):

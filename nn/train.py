@@ -33,6 +33,7 @@ from tqdm import TqdmWarning
 
 import autograd_core as ag
 
+from ._checks import non_negative_float, non_negative_int
 from .data import DataLoader, as_array
 from .metrics import get_metric
 
@@ -44,7 +45,7 @@ with warnings.catch_warnings():
 if TYPE_CHECKING:
     from .module import Module
 
-__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "compile",
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "compile_model",
            "fit_compiled", "evaluate_compiled", "get_loss", "get_optimizer"]
 
 Data = DataLoader | tuple | list
@@ -136,9 +137,8 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best: bool = True):
-        if patience < 0 or min_delta < 0:
-            raise ValueError(f"EarlyStopping: patience and min_delta must be >= 0, got "
-                             f"patience={patience}, min_delta={min_delta}")
+        patience = non_negative_int("EarlyStopping", "patience", patience)
+        min_delta = non_negative_float("EarlyStopping", "min_delta", min_delta)
         if mode == "auto":
             mode = "max" if "acc" in monitor else "min"
         if mode not in ("min", "max"):
@@ -285,8 +285,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     ``val_loss`` and ``val_<metric>`` from ``evaluate`` on the validation data. The model is left
     in the training/eval mode it had before.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    epochs = non_negative_int("fit", "epochs", epochs)
     loader = _loader("fit", data, batch_size, shuffle, seed)
     if loader.y is None:
         raise ValueError("fit: the training DataLoader has no targets; build it as "
@@ -386,7 +385,7 @@ def get_optimizer(optimizer: Any, model: Module):
 
 
 @dataclass
-class Compiled:
+class CompiledSettings:
     """What ``Module.compile`` stores for ``Module.fit`` / ``Module.evaluate``."""
 
     optimizer: Any
@@ -394,15 +393,16 @@ class Compiled:
     metrics: list = field(default_factory=list)
 
 
-def compile(model: Module, optimizer: Any = "adam", loss: str | Callable = "mse",
+def compile_model(model: Module, optimizer: Any = "adam", loss: str | Callable = "mse",
             metrics: Sequence | None = None) -> None:
     """Attach an optimizer, a loss and metrics to ``model`` for ``model.fit`` and friends."""
     _metric_fns(metrics)  # fail now on an unknown metric, not at the first epoch
-    model._compiled = Compiled(get_optimizer(optimizer, model), get_loss(loss), list(metrics or []))
+    model._compiled = CompiledSettings(get_optimizer(optimizer, model), get_loss(loss),
+                                       list(metrics or []))
 
 
-def compiled(model: Module, caller: str) -> Compiled:
-    """The ``Compiled`` settings of ``model``, or a clear error if ``compile`` was not called."""
+def compiled_settings(model: Module, caller: str) -> CompiledSettings:
+    """The ``CompiledSettings`` of ``model``, or a clear error if ``compile`` was not called."""
     settings = model.__dict__.get("_compiled")
     if settings is None:
         raise RuntimeError(f"{type(model).__name__}.{caller}: call "
@@ -420,12 +420,12 @@ def fit_compiled(model: Module, x, y=None, **kwargs: Any) -> History:
     ``x`` may be a DataLoader (then ``y`` is None); ``kwargs`` are ``fit``'s epochs, batch_size,
     validation_data, callbacks, verbose, shuffle and seed.
     """
-    settings = compiled(model, "fit")
+    settings = compiled_settings(model, "fit")
     return fit(model, settings.loss, settings.optimizer, _pair_or_loader(x, y),
                metrics=settings.metrics, **kwargs)
 
 
 def evaluate_compiled(model: Module, x, y=None, batch_size: int | None = None) -> dict[str, float]:
     """``model.evaluate(x, y)``: ``evaluate`` with the compiled loss and metrics."""
-    settings = compiled(model, "evaluate")
+    settings = compiled_settings(model, "evaluate")
     return evaluate(model, settings.loss, _pair_or_loader(x, y), settings.metrics, batch_size)
