@@ -3,6 +3,7 @@
 __version__ = "0.2.0"
 
 from . import data, init, metrics, optim, train
+from .base import Module
 from .layers import (
     Dropout,
     Flatten,
@@ -17,7 +18,7 @@ from .layers import (
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L2Loss, MSELoss
 from .mlp import MLP
-from .module import Module, Parameter, register_module
+from .module import Parameter, register_module
 from .perceptron import Perceptron
 from .rbm import DBN, RBM
 from .serialization import ModelFileError, load, load_state_dict, save

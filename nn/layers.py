@@ -19,7 +19,8 @@ import autograd_core as ag
 
 from . import init
 from ._checks import positive_int, probability
-from .module import Module, Parameter, module_from_config, module_to_config, register_module
+from .base import Module
+from .module import Parameter, module_from_config, module_to_config, register_module
 
 
 def ensure_tensor(x: Any) -> ag.Tensor:

@@ -27,8 +27,8 @@ import numpy as np
 import autograd_core as ag
 from autograd_core.function import Function
 
+from .base import Module
 from .layers import ensure_tensor
-from .module import Module
 
 Reduction = Literal["mean", "sum", "none"]
 

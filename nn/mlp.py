@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._checks import positive_int_list, probability
+from .base import Module
 from .layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
-from .module import Module, NotDescribableError, module_to_config, register_module
+from .module import NotDescribableError, module_to_config, register_module
 
 #: Activation names accepted by ``MLP`` (and ``Perceptron``), with the layer each one builds.
 ACTIVATION_LAYERS: dict[str, type[Module]] = {

@@ -33,10 +33,11 @@ import autograd_core as ag
 
 from . import optim
 from ._checks import positive_int
+from .base import Module
 from .data import as_array
 from .layers import ensure_tensor
 from .mlp import ACTIVATION_LAYERS, activation_layer
-from .module import Module, Parameter, register_module
+from .module import Parameter, register_module
 from .train import History, fit, get_loss, predict
 
 

@@ -59,9 +59,10 @@ import autograd_core as ag
 from autograd_core import kernels
 
 from ._checks import non_negative_float, positive_int, positive_int_list, seed_or_none
+from .base import Module
 from .layers import Linear, ensure_tensor
 from .mlp import MLP
-from .module import Module, Parameter, register_module
+from .module import Parameter, register_module
 from .train import tqdm
 
 __all__ = ["RBM", "DBN"]
