@@ -4,6 +4,7 @@ __version__ = "0.2.0"
 
 from . import data, init, metrics, optim, train
 from .base import Module
+from .dbn import DBN
 from .layers import (
     Dropout,
     Flatten,
@@ -20,7 +21,7 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L2Loss, MSELos
 from .mlp import MLP
 from .module import Parameter, register_module
 from .perceptron import Perceptron
-from .rbm import DBN, RBM
+from .rbm import RBM
 from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
 

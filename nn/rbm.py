@@ -1,4 +1,4 @@
-"""Restricted Boltzmann machines and deep belief nets, trained by contrastive divergence.
+"""Restricted Boltzmann machines, trained by contrastive divergence (``nn.dbn`` stacks them).
 
 The model
 ---------
@@ -42,8 +42,6 @@ gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` select
 >>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
 >>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)
 >>> features = rbm.transform(x)                      # p(h = 1 | v), shape (1797, 100)
->>> dbn = nn.DBN([64, 100, 50], epochs=10, seed=0).fit(x)
->>> model = dbn.to_mlp(10)                           # Linear/Sigmoid stack + a new output layer
 """
 
 from __future__ import annotations
@@ -58,14 +56,13 @@ from threadpoolctl import ThreadpoolController
 import autograd_core as ag
 from autograd_core import kernels
 
-from ._checks import non_negative_float, positive_int, positive_int_list, seed_or_none
+from ._checks import non_negative_float, positive_int, seed_or_none
 from .base import Module
-from .layers import Linear, ensure_tensor
-from .mlp import MLP
+from .layers import ensure_tensor
 from .module import Parameter, register_module
 from .train import tqdm
 
-__all__ = ["RBM", "DBN"]
+__all__ = ["RBM"]
 
 
 @functools.cache
@@ -93,10 +90,10 @@ class RBM(Module):
     - ``verbose``: 1 shows a tqdm bar over the epochs of ``fit``, 0 nothing.
     - ``dtype``: "float32" (the default, fast) or "float64".
     - ``blas_threads``: BLAS threads while training (threadpoolctl), 1 by default: the products
-      of a mini-batch are small and the sampling between them runs on one thread anyway. On
-      the 2-core development machine (bench/rbm.py) two threads train about 20% faster when
-      the machine is otherwise idle, but about 2x slower as soon as other work shares the cores
-      (idle BLAS threads spin); one thread is the predictable choice. None leaves BLAS alone.
+      of a mini-batch are small and the sampling between them runs on one thread anyway; more
+      threads help a little on an idle machine but hurt badly once other work shares the cores
+      (idle BLAS threads spin), so one thread is the predictable choice (``bench/rbm.py``
+      measures it). None leaves BLAS alone.
 
     Attributes: ``W`` (n_visible, n_hidden), ``b_visible`` (n_visible,), ``b_hidden``
     (n_hidden,) are ``nn.Parameter``s; ``history_["reconstruction_error"]`` holds one value per
@@ -215,8 +212,8 @@ class RBM(Module):
         return kernels.gibbs_sample(pre, self._rng.random(pre.shape, dtype=self.dtype))
 
     def _sample_visible(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Computed transposed, (n_visible, n): OpenBLAS runs W @ h.T about 1.5x faster than
-        # h @ W.T (a transposed right operand). The kernel is elementwise, so the layout is free;
+        # Computed transposed, (n_visible, n): OpenBLAS runs W @ h.T faster than h @ W.T (a
+        # transposed right operand). The kernel is elementwise, so the layout is free;
         # the returned (n, n_visible) arrays are Fortran-ordered views.
         pre = self.W.data @ h.T
         pre += self.b_visible.data[:, None]
@@ -459,78 +456,3 @@ class RBM(Module):
     def score(self, X: Any, y: Any = None) -> float:
         """The mean of :meth:`score_samples`: the log pseudo-likelihood per feature."""
         return float(self.score_samples(X).mean())
-
-
-@register_module
-class DBN(Module):
-    """A deep belief net: a stack of RBMs, pretrained greedily, unrolled into an MLP for labels.
-
-    ``DBN([n_in, h1, h2, ...], **rbm_kwargs)`` builds ``RBM(n_in, h1)``, ``RBM(h1, h2)`` ...;
-    ``rbm_kwargs`` (``lr``, ``epochs``, ``k``, ``persistent``, ``seed`` ...) go to every RBM (a
-    ``seed`` s gives RBM i the seed s + i). ``fit(X)`` trains each RBM on the hidden
-    probabilities of the one below; ``to_mlp(n_classes)`` returns an ``nn.MLP`` with sigmoid
-    activations whose Linear layers hold the RBMs' weights (``weight = W.T``,
-    ``bias = b_hidden``), plus a fresh output layer, ready for ``nn.fit`` on labels.
-
-    >>> dbn = nn.DBN([64, 128, 64], lr=0.05, epochs=10, seed=0).fit(x_unlabelled)
-    >>> model = dbn.to_mlp(10)
-    >>> nn.fit(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters()), (x, y))
-    """
-
-    def __init__(self, sizes: list[int], **rbm_kwargs: Any):
-        super().__init__()
-        for name in ("n_visible", "n_hidden"):
-            if name in rbm_kwargs:
-                raise TypeError(f"DBN: {name} comes from sizes; do not pass it")
-        self.sizes = positive_int_list("DBN", "sizes", sizes)
-        self.rbm_kwargs = dict(rbm_kwargs)
-        seed = seed_or_none("DBN", rbm_kwargs.pop("seed", None))
-        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            rbm_seed = None if seed is None else seed + i
-            self.add_module(f"rbm{i}", RBM(n_in, n_out, seed=rbm_seed, **rbm_kwargs))
-
-    @property
-    def rbms(self) -> list[RBM]:
-        """The RBMs, bottom (data) first."""
-        return list(self.children())
-
-    def get_config(self) -> dict[str, Any]:
-        return {"sizes": self.sizes, **self.rbm_kwargs}
-
-    def fit(self, X: Any, y: Any = None) -> DBN:
-        """Greedy layer-wise pretraining: each RBM is fit on ``transform`` of the one below."""
-        features = X
-        for rbm in self.rbms:
-            features = rbm.fit(features).transform(features)
-        return self
-
-    def forward(self, v: Any) -> ag.Tensor:
-        """The top layer's hidden probabilities, differentiable (a deterministic up-pass)."""
-        for rbm in self.rbms:
-            v = rbm(v)
-        return v
-
-    def transform(self, X: Any) -> np.ndarray:
-        """The top layer's hidden probabilities of each row (numpy)."""
-        for rbm in self.rbms:
-            X = rbm.transform(X)
-        return X
-
-    def to_mlp(self, n_classes: int | None = None) -> MLP:
-        """An ``nn.MLP(sizes + [n_classes], activation="sigmoid")`` initialised from the RBMs.
-
-        The Linear layer after RBM i gets ``weight = W_i.T`` (Linear stores (out, in)) and
-        ``bias = b_hidden_i``; the output layer keeps ``nn.Linear``'s random initialisation.
-        Without ``n_classes`` the MLP is the encoder alone (sigmoid on its last layer too). The
-        weights are copies: training the MLP leaves the DBN unchanged.
-        """
-        if n_classes is None:
-            mlp = MLP(self.sizes, activation="sigmoid", output_activation="sigmoid")
-        else:
-            n_classes = positive_int("DBN.to_mlp", "n_classes", n_classes)
-            mlp = MLP(self.sizes + [n_classes], activation="sigmoid")
-        linears = [layer for layer in mlp if isinstance(layer, Linear)]
-        for linear, rbm in zip(linears, self.rbms):
-            linear.weight.data[...] = rbm.W.data.T
-            linear.bias.data[...] = rbm.b_hidden.data
-        return mlp
