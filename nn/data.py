@@ -19,7 +19,7 @@ import numpy as np
 
 import autograd_core as ag
 
-from ._checks import positive_int
+from ._checks import positive_int, seed_or_none
 
 __all__ = [
     "DataLoader", "train_test_split", "StandardScaler", "as_array",
@@ -44,6 +44,13 @@ def as_array(values, name: str = "values") -> np.ndarray:
         raise TypeError(f"{name}: expected numbers or an array, got {type(values).__name__} "
                         f"(numpy dtype {array.dtype})")
     return array
+
+
+def generator_for(where: str, seed: int | None) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for an integer seed; for None, ``ag.random.get_generator()``
+    (so that ``ag.manual_seed`` governs the draws)."""
+    seed = seed_or_none(where, seed)
+    return np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
 
 
 def _check_same_length(caller: str, arrays: dict[str, np.ndarray]) -> int:
@@ -85,6 +92,7 @@ class DataLoader:
         self.batch_size = positive_int("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        seed = seed_or_none("DataLoader", seed)
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self) -> int:
@@ -136,7 +144,7 @@ def train_test_split(x, y, test_size: float | int = 0.25, seed: int | None = Non
     if not 0 < n_test < n:
         raise ValueError(f"train_test_split: test_size={test_size!r} leaves an empty part of "
                          f"{n} samples")
-    rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
+    rng = generator_for("train_test_split", seed)
     if stratify is None:
         test_index = rng.permutation(n)[:n_test]
     else:
@@ -266,7 +274,7 @@ def noisy_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: 
     ``MSELoss``. ``seed=None`` draws from ``ag.random.get_generator()``.
     """
     n = positive_int("noisy_line", "n", n)
-    rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
+    rng = generator_for("noisy_line", seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 1))
     y = slope * x + intercept + noise * rng.standard_normal((n, 1))
     return x.astype(np.float32), y.astype(np.float32)

@@ -34,7 +34,7 @@ import autograd_core as ag
 from . import optim
 from ._checks import positive_int
 from .base import Module
-from .data import as_array
+from .data import as_array, generator_for
 from .layers import ensure_tensor
 from .mlp import ACTIVATION_LAYERS, activation_layer
 from .module import Parameter, register_module
@@ -102,7 +102,7 @@ class Perceptron(Module):
         if not np.isin(y, (0, 1)).all():
             raise ValueError("Perceptron.fit: the step activation needs targets 0 or 1, got "
                              f"{np.unique(y)[:10]}")
-        rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
+        rng = generator_for("Perceptron.fit", seed)
         w = self.weight.data[0]  # views: the rule updates the parameters in place
         b = self.bias.data if self.bias is not None else np.zeros(1, dtype=w.dtype)
         history = History()
