@@ -201,8 +201,8 @@ class Adam(Optimizer):
         _check_non_negative(self, group, "lr", "eps", "weight_decay")
         betas = tuple(group["betas"])
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: invalid betas {group['betas']!r}; expected two numbers "
-                             "in [0, 1)")
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got "
+                             f"{group['betas']!r}")
 
     def _update_group(self, params, grads, group, states):
         beta1, beta2 = group["betas"]
