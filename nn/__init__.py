@@ -1,5 +1,9 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
+import os
+
+import autograd_core as ag
+
 from . import data, init, metrics, optim, train
 from .layers import (
     Dropout,
@@ -20,6 +24,9 @@ from .perceptron import Perceptron
 from .rbm import DBN, RBM
 from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
+
+# Error locations and detect_anomaly point past nn's own frames, at the user's line.
+ag.register_library_folder(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = [
     "data", "init", "metrics", "optim", "train",

@@ -181,8 +181,8 @@ def ref_matmul(a, b):
 
 
 CASES = [
-    *(bias_act_forward_case(act) for act in K.ACTIVATIONS),
-    *(bias_act_backward_case(act) for act in K.ACTIVATIONS),
+    *(bias_act_forward_case(act) for act in K.ACTIVATION_CODES),
+    *(bias_act_backward_case(act) for act in K.ACTIVATION_CODES),
     Case("gibbs_sample", "gibbs_sample", K.gibbs_sample, make_gibbs, ref_gibbs),
     Case(
         "softmax_xent_forward",
@@ -500,13 +500,13 @@ def test_matmul_nt_is_a_times_b_transposed(m, k, n, dtype):
 
 
 @pytest.mark.parametrize("impl", IMPLS)
-@pytest.mark.parametrize("act", list(K.ACTIVATIONS))
+@pytest.mark.parametrize("act", list(K.ACTIVATION_CODES))
 def test_raw_bias_act_forward_reads_f_contiguous_input(impl, act):
     # Linear hands the raw kernel matmul_nt's F-contiguous product; the output must be C order.
     rng = np.random.default_rng(6)
     z, bias = normal(rng, (9, 5), np.float32).T.copy().T, normal(rng, (5,), np.float32)
     assert z.flags.f_contiguous and not z.flags.c_contiguous
-    out = K.get("bias_act_forward", impl == "numba")(z, bias, K.ACTIVATIONS[act])
+    out = K.get("bias_act_forward", impl == "numba")(z, bias, K.ACTIVATION_CODES[act])
     assert out.flags.c_contiguous
     np.testing.assert_allclose(out, ACT_REF[act][0](z.astype(float) + bias), **REF_TOL[np.float32])
 
