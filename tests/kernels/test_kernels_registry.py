@@ -9,10 +9,10 @@ import sys
 
 import numpy as np
 import pytest
-import test_activation
-import test_linalg
-import test_optim
-import test_softmax_xent
+import test_kernels_activation
+import test_kernels_linalg
+import test_kernels_optim
+import test_kernels_softmax_xent
 from kernel_table import REPO_ROOT, relayout
 
 import autograd_core.kernels as K
@@ -20,7 +20,8 @@ from autograd_core.kernels import registry
 
 
 def test_table_covers_every_kernel():
-    families = (test_activation, test_linalg, test_optim, test_softmax_xent)
+    families = (test_kernels_activation, test_kernels_linalg, test_kernels_optim,
+                test_kernels_softmax_xent)
     assert {case.kernel for family in families for case in family.CASES} == set(K.names())
 
 
