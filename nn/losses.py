@@ -41,8 +41,9 @@ import numpy as np
 import autograd_core as ag
 from autograd_core.function import Function
 
-from .layers import as_tensor
-from .module import Module
+from ._checks import non_negative_float, probability
+from .base import Module
+from .layers import ensure_tensor
 
 Reduction = Literal["mean", "sum", "none"]
 
@@ -95,7 +96,7 @@ class _Loss(Module):
 
     def _pair(self, prediction: Any, target: Any) -> tuple[ag.Tensor, ag.Tensor]:
         """Both as tensors of the same shape; an array target takes the prediction's dtype."""
-        prediction = as_tensor(prediction)
+        prediction = ensure_tensor(prediction)
         if prediction.dtype.kind != "f":
             raise ag.DTypeError(f"{type(self).__name__}: the prediction must be floating point, "
                                 f"got {prediction.dtype} of shape {prediction.shape}")
@@ -196,9 +197,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, reduction: Reduction = "mean", beta: float = 1.0):
         super().__init__(reduction)
-        if not beta >= 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta!r}")
-        self.beta = float(beta)
+        self.beta = non_negative_float("SmoothL1Loss", "beta", beta)
 
     def forward(self, prediction: Any, target: Any) -> ag.Tensor:
         prediction, target = self._pair(prediction, target)
@@ -326,7 +325,7 @@ class _ClassLoss(_Loss):
         self.ignore_index = int(ignore_index)
 
     def _scores(self, prediction: Any, what: str) -> ag.Tensor:
-        scores = as_tensor(prediction)
+        scores = ensure_tensor(prediction)
         if scores.ndim != 2 or scores.dtype.kind != "f":
             raise ag.ShapeError(f"{type(self).__name__}: expected floating {what} of shape (N, C), "
                                 f"got shape {scores.shape} {scores.dtype}")
@@ -434,10 +433,8 @@ class CrossEntropyLoss(_ClassLoss):
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: Reduction = "mean", label_smoothing: float = 0.0):
         super().__init__(weight, ignore_index, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = probability("CrossEntropyLoss", "label_smoothing",
+                                           label_smoothing)
 
     def forward(self, prediction: Any, target: Any) -> ag.Tensor:
         logits = self._scores(prediction, "logits")

@@ -37,9 +37,10 @@ from tqdm import TqdmWarning
 
 import autograd_core as ag
 
+from . import optim
+from ._checks import non_negative_float, non_negative_int, positive_int
 from .data import DataLoader, as_array
 from .metrics import get_metric
-from .serialization import save
 
 with warnings.catch_warnings():
     # without ipywidgets tqdm.auto warns once and falls back to the text bar, which is fine here
@@ -47,11 +48,10 @@ with warnings.catch_warnings():
     from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
-    from .module import Module
+    from .base import Module
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
-           "ModelCheckpoint", "compile", "fit_compiled", "evaluate_compiled", "get_loss",
-           "get_optimizer"]
+           "ModelCheckpoint", "KerasMethods", "get_loss", "get_optimizer"]
 
 Data = DataLoader | tuple | list
 
@@ -142,9 +142,8 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best: bool = True):
-        if patience < 0 or min_delta < 0:
-            raise ValueError(f"EarlyStopping: patience and min_delta must be >= 0, got "
-                             f"patience={patience}, min_delta={min_delta}")
+        patience = non_negative_int("EarlyStopping", "patience", patience)
+        min_delta = non_negative_float("EarlyStopping", "min_delta", min_delta)
         mode = _monitor_mode("EarlyStopping", mode, monitor)
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode, self.restore_best = mode, restore_best
@@ -236,11 +235,9 @@ class ModelCheckpoint(Callback):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' (saving every N "
                              f"batches is not supported), got {save_freq!r}; pass period=N to "
                              "save every N epochs")
-        if isinstance(period, bool) or not isinstance(period, int) or period < 1:
-            raise ValueError(f"ModelCheckpoint: period must be a positive integer, got "
-                             f"{period!r}")
         self.filepath = os.fspath(filepath)
-        self.monitor, self.verbose, self.period = monitor, verbose, period
+        self.period = positive_int("ModelCheckpoint", "period", period)
+        self.monitor, self.verbose = monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.mode = _monitor_mode("ModelCheckpoint", mode, monitor)
         self._reset()
@@ -275,6 +272,8 @@ class ModelCheckpoint(Callback):
                              f"epoch and the logs {sorted(logs)}: {err!r}") from err
 
     def _save(self, model: Module, path: str) -> None:
+        from .serialization import save  # late: nn.serialization imports nn.base, which imports us
+
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -392,8 +391,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     ``val_loss`` and ``val_<metric>`` from ``evaluate`` on the validation data. The model is left
     in the training/eval mode it had before.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    epochs = non_negative_int("fit", "epochs", epochs)
     if validation_split:
         if validation_data is not None:
             raise ValueError("fit: pass validation_data or validation_split, not both")
@@ -434,9 +432,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
 
 def _split_validation(data: Data, fraction: float) -> tuple[tuple, tuple]:
     """Keras' split: the last ``fraction`` of ``(x, y)`` (before shuffling) for validation."""
-    if isinstance(fraction, bool) or not isinstance(fraction, (float, int)) \
-            or not 0 <= fraction < 1:
-        raise ValueError(f"fit: validation_split must be a fraction in [0, 1), got {fraction!r}")
+    fraction = non_negative_float("fit", "validation_split", fraction, below=1.0)
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"fit: validation_split needs data as an (x, y) pair of arrays, got "
                         f"{type(data).__name__}; split a DataLoader's data yourself and pass "
@@ -561,8 +557,6 @@ def get_optimizer(optimizer: Any, model: Module):
         if optimizer.lower() not in _OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; use one of "
                              f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
-        from . import optim
-
         name, kwargs = _OPTIMIZERS[optimizer.lower()]
         return getattr(optim, name)(model.parameters(), **kwargs)
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
@@ -572,7 +566,7 @@ def get_optimizer(optimizer: Any, model: Module):
 
 
 @dataclass
-class Compiled:
+class CompiledSettings:
     """What ``Module.compile`` stores for ``Module.fit`` / ``Module.evaluate``."""
 
     optimizer: Any
@@ -580,38 +574,53 @@ class Compiled:
     metrics: list = field(default_factory=list)
 
 
-def compile(model: Module, optimizer: Any = "adam", loss: str | Callable = "mse",
-            metrics: Sequence | None = None) -> None:
-    """Attach an optimizer, a loss and metrics to ``model`` for ``model.fit`` and friends."""
-    _metric_fns(metrics)  # fail now on an unknown metric, not at the first epoch
-    model._compiled = Compiled(get_optimizer(optimizer, model), get_loss(loss), list(metrics or []))
-
-
-def compiled(model: Module, caller: str) -> Compiled:
-    """The ``Compiled`` settings of ``model``, or a clear error if ``compile`` was not called."""
-    settings = model.__dict__.get("_compiled")
-    if settings is None:
-        raise RuntimeError(f"{type(model).__name__}.{caller}: call "
-                           f"model.compile(optimizer, loss, metrics) first")
-    return settings
-
-
 def _pair_or_loader(x, y) -> Data:
     return x if y is None and isinstance(x, DataLoader) else (x, y)
 
 
-def fit_compiled(model: Module, x, y=None, **kwargs: Any) -> History:
-    """``model.fit(x, y, ...)``: ``fit`` with the compiled optimizer, loss and metrics.
+class KerasMethods:
+    """Keras-style ``compile`` / ``fit`` / ``evaluate`` / ``predict`` methods for ``nn.Module``.
 
-    ``x`` may be a DataLoader (then ``y`` is None); ``kwargs`` are ``fit``'s epochs, batch_size,
-    validation_data, validation_split, class_weight, callbacks, verbose, shuffle and seed.
+    ``nn.Module`` (``nn/base.py``) is ``ModuleBase`` (``nn/module.py``: parameters, children,
+    state, config) plus this mixin, so the model code never imports the training code.
     """
-    settings = compiled(model, "fit")
-    return fit(model, settings.loss, settings.optimizer, _pair_or_loader(x, y),
-               metrics=settings.metrics, **kwargs)
 
+    def compile(self, optimizer: Any = "adam", loss: str | Callable = "mse",
+                metrics: Sequence | None = None) -> Module:
+        """Choose the optimizer, loss and metrics of ``fit``/``evaluate`` (names or objects);
+        return self."""
+        _metric_fns(metrics)  # fail now on an unknown metric, not at the first epoch
+        self._compiled = CompiledSettings(get_optimizer(optimizer, self), get_loss(loss),
+                                          list(metrics or []))
+        return self
 
-def evaluate_compiled(model: Module, x, y=None, batch_size: int | None = None) -> dict[str, float]:
-    """``model.evaluate(x, y)``: ``evaluate`` with the compiled loss and metrics."""
-    settings = compiled(model, "evaluate")
-    return evaluate(model, settings.loss, _pair_or_loader(x, y), settings.metrics, batch_size)
+    def _compiled_settings(self, caller: str) -> CompiledSettings:
+        """The settings ``compile`` stored, or a clear error if it was not called."""
+        settings = self.__dict__.get("_compiled")
+        if settings is None:
+            raise RuntimeError(f"{type(self).__name__}.{caller}: call "
+                               f"model.compile(optimizer, loss, metrics) first")
+        return settings
+
+    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
+            validation_data: Data | None = None, callbacks: Sequence[Callback] | None = None,
+            verbose: int = 1, shuffle: bool = True, seed: int | None = None,
+            validation_split: float = 0.0,
+            class_weight: Mapping[int, float] | None = None) -> History:
+        """Train with the compiled optimizer, loss and metrics (see ``nn.fit``); return the
+        History. ``x`` may be a DataLoader (then ``y`` is None)."""
+        settings = self._compiled_settings("fit")
+        return fit(self, settings.loss, settings.optimizer, _pair_or_loader(x, y),
+                   epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                   callbacks=callbacks, metrics=settings.metrics, verbose=verbose,
+                   shuffle=shuffle, seed=seed, validation_split=validation_split,
+                   class_weight=class_weight)
+
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
+        """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""
+        settings = self._compiled_settings("evaluate")
+        return evaluate(self, settings.loss, _pair_or_loader(x, y), settings.metrics, batch_size)
+
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The outputs on ``x`` as a numpy array, in eval mode (see ``nn.predict``)."""
+        return predict(self, x, batch_size)

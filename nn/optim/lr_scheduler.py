@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
+from .._checks import positive_int
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "LambdaLR",
@@ -47,12 +48,6 @@ def _check_optimizer(scheduler: Any, optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(scheduler).__name__}: expected an nn.optim optimizer, got "
                         f"{type(optimizer).__name__}")
-
-
-def _positive_int(scheduler: Any, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{type(scheduler).__name__}: {name} must be a positive integer, got "
-                         f"{value!r}")
 
 
 def _per_group(scheduler: Any, name: str, value: Any, optimizer: Optimizer) -> list:
@@ -146,8 +141,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
-        _positive_int(self, "step_size", step_size)
-        self.step_size = step_size
+        self.step_size = positive_int("StepLR", "step_size", step_size)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -219,7 +213,7 @@ class LinearLR(LRScheduler):
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
-        _positive_int(self, "total_iters", total_iters)
+        positive_int(type(self).__name__, "total_iters", total_iters)
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -283,7 +277,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1):
-        _positive_int(self, "T_max", T_max)
+        positive_int(type(self).__name__, "T_max", T_max)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -318,8 +312,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
                  eta_min: float = 0.0, last_epoch: int = -1):
-        _positive_int(self, "T_0", T_0)
-        _positive_int(self, "T_mult", T_mult)
+        positive_int(type(self).__name__, "T_0", T_0)
+        positive_int(type(self).__name__, "T_mult", T_mult)
         self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
@@ -377,10 +371,10 @@ class OneCycleLR(LRScheduler):
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
-            _positive_int(self, "epochs", epochs)
-            _positive_int(self, "steps_per_epoch", steps_per_epoch)
+            positive_int(type(self).__name__, "epochs", epochs)
+            positive_int(type(self).__name__, "steps_per_epoch", steps_per_epoch)
             total_steps = epochs * steps_per_epoch
-        _positive_int(self, "total_steps", total_steps)
+        positive_int(type(self).__name__, "total_steps", total_steps)
         self.total_steps = total_steps
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: pct_start must be a float in [0, 1], got "

@@ -155,7 +155,7 @@ def test_errors_name_the_loss():
         nn.CrossEntropyLoss()(x, [0, 1, 2, 3, 4, 0])
     with pytest.raises(ag.ShapeError, match="NLLLoss: weight has 3 entries for 4 classes"):
         nn.NLLLoss(weight=[1.0, 2.0, 3.0])(x, LABELS)
-    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"label_smoothing must be a probability in \[0, 1\]"):
         nn.CrossEntropyLoss(label_smoothing=1.5)
     with pytest.raises(ValueError, match="KLDivLoss: reduction must be 'mean', 'batchmean', "
                                          "'sum' or 'none'"):

@@ -45,7 +45,7 @@ def test_validation_split_errors():
     loss = nn.CrossEntropyLoss()
     with pytest.raises(ValueError, match="not both"):
         fit(model, loss, opt, (x, y), validation_split=0.5, validation_data=(x, y), verbose=0)
-    with pytest.raises(ValueError, match=r"validation_split must be a fraction in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"validation_split must be a number in \[0, 1\)"):
         fit(model, loss, opt, (x, y), validation_split=1.0, verbose=0)
     with pytest.raises(ValueError, match="leaves 0 for training and 4 for validation"):
         fit(model, loss, opt, (x, y), validation_split=0.8, verbose=0)
