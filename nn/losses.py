@@ -149,21 +149,20 @@ class L1Loss(_Loss):
 class _Huber(Function):
     """loss = d**2 / 2 where |d| < delta, else delta (|d| - delta / 2), with d = p - y.
 
-    d loss / d p = d where |d| < delta, else delta sign(d) (and minus that for y): quadratic near
-    zero, linear (robust to outliers) beyond delta.
+    d loss / d p = clip(d, -delta, delta) (and minus that for y): quadratic near zero, linear
+    (robust to outliers) beyond delta.
     """
 
     name = "huber"
 
     def forward(self, p, y, *, delta):
-        d = p - y
-        small = np.abs(d) < delta
         self.delta = delta
-        self.save_for_backward(d, small)
-        return np.where(small, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+        self.save_for_backward(p, y)
+        d = p - y
+        return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
 
-    def backward(self, grad, d, small):
-        grad_d = grad * np.where(small, d, self.delta * np.sign(d))
+    def backward(self, grad, p, y):
+        grad_d = grad * np.clip(p - y, -self.delta, self.delta)
         return grad_d, -grad_d
 
 

@@ -170,3 +170,8 @@ def test_errors_name_the_loss():
         nn.NLLLoss()(x, PROBS)
     assert repr(nn.CrossEntropyLoss(ignore_index=0, label_smoothing=0.1)) == \
         "CrossEntropyLoss(reduction='mean', ignore_index=0, label_smoothing=0.1)"
+
+
+def test_huber_second_derivatives():
+    for loss_fn in [nn.HuberLoss(delta=0.6), nn.SmoothL1Loss(beta=0.4)]:
+        ag.gradgradcheck(lambda p, t, fn=loss_fn: fn(p, t), [PRED, TARGET])
