@@ -58,9 +58,8 @@ class Linear(Module):
                 raise ValueError(f"Linear: {label} must be a positive integer, got {n!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        dtype = ag.get_default_dtype()
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
-        self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
+        self.weight = Parameter.empty((self.out_features, self.in_features))
+        self.bias = Parameter.empty((self.out_features,)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
