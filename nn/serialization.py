@@ -288,7 +288,7 @@ def _read(path: str | os.PathLike, caller: str, build_modules: bool) -> Any:
         raise FileNotFoundError(f"{caller}: no such file: {str(path)!r}")
     try:
         with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
-            reader = _Reader(archive, os.fstat(file.fileno()).st_size, build_modules)
+            reader = _Reader(archive, file, build_modules)
             return reader.decode(reader.content, top=True)
     except ModelFileError as err:
         raise ModelFileError(f"{caller}: {str(path)!r}: {err}") from None
@@ -300,9 +300,12 @@ def _read(path: str | os.PathLike, caller: str, build_modules: bool) -> Any:
 class _Reader:
     """Checks the archive's structure, manifest and .npy headers, then decodes the content."""
 
-    def __init__(self, archive: zipfile.ZipFile, file_size: int, build_modules: bool):
+    def __init__(self, archive: zipfile.ZipFile, file: IO[bytes], build_modules: bool):
         self.archive, self.build_modules = archive, build_modules
+        file_size = os.fstat(file.fileno()).st_size
         self.members = self._check_members(archive.infolist(), file_size)
+        for info in self.members.values():
+            _check_local_header(file, info)
         meta = self._read_meta()
         if meta.get("version") == 1:
             meta = _upgrade_version_1(meta)
@@ -513,6 +516,22 @@ class _Reader:
         if type(index) is not int or not 0 <= index < len(self.entries):
             raise ModelFileError(f"{_META} refers to array {index!r:.50}, which does not exist")
         return math.prod(self.entries[index]["shape"])
+
+
+def _check_local_header(file: IO[bytes], info: zipfile.ZipInfo) -> None:
+    """The member's own header must agree with the directory (zipfile reads only the latter,
+    other zip tools the former)."""
+    file.seek(info.header_offset)
+    header = file.read(30)
+    if len(header) < 30:
+        raise ModelFileError(f"the member {info.filename!r} starts past the end of the file")
+    signature, _, flags, method, _, _, crc, compressed, size, _, _ = struct.unpack(
+        "<4s5H3I2H", header)
+    if signature != b"PK\x03\x04" or method != info.compress_type or flags != info.flag_bits \
+            or crc != info.CRC or any(n not in (info.file_size, 0xFFFFFFFF)
+                                      for n in (compressed, size)):
+        raise ModelFileError(f"the local header of {info.filename!r} disagrees with the zip's "
+                             "directory (method, flags, CRC or sizes)")
 
 
 def _numeric_dtype(text: Any, what: str) -> np.dtype:
