@@ -31,3 +31,12 @@ __all__ = [
     "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
     "save", "load", "load_state_dict", "ModelFileError",
 ]
+
+
+def __getattr__(name: str):
+    # nn.sklearn imports scikit-learn, so it is loaded on first use rather than by `import nn`.
+    if name == "sklearn":
+        import importlib
+
+        return importlib.import_module(".sklearn", __name__)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

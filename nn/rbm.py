@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ from threadpoolctl import ThreadpoolController
 import autograd_core as ag
 from autograd_core import kernels
 
+from .estimator import EstimatorParams
 from .layers import Linear, as_tensor
 from .mlp import MLP
 from .module import Module, Parameter, register_module
@@ -93,7 +95,7 @@ def _non_negative(caller: str, name: str, value: Any, upper: float | None = None
 
 
 @register_module
-class RBM(Module):
+class RBM(EstimatorParams, Module):
     """A Bernoulli-Bernoulli restricted Boltzmann machine trained by CD-k or persistent CD-k.
 
     Parameters (constructor):
@@ -480,7 +482,7 @@ class RBM(Module):
 
 
 @register_module
-class DBN(Module):
+class DBN(EstimatorParams, Module):
     """A deep belief net: a stack of RBMs, pretrained greedily, unrolled into an MLP for labels.
 
     ``DBN([n_in, h1, h2, ...], **rbm_kwargs)`` builds ``RBM(n_in, h1)``, ``RBM(h1, h2)`` ...;
@@ -517,6 +519,13 @@ class DBN(Module):
 
     def get_config(self) -> dict[str, Any]:
         return {"sizes": self.sizes, **self.rbm_kwargs}
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``sizes`` and every RBM argument (RBM's default where not given), for scikit-learn."""
+        rbm_defaults = {name: p.default for name, p in inspect.signature(RBM).parameters.items()
+                        if name not in ("n_visible", "n_hidden")}
+        params = super().get_params(deep)
+        return {"sizes": params.pop("sizes"), **rbm_defaults, **params}
 
     def fit(self, X: Any, y: Any = None) -> DBN:
         """Greedy layer-wise pretraining: each RBM is fit on ``transform`` of the one below."""
