@@ -1,6 +1,7 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
 from . import data, init, metrics, optim, train
+from .interop import export_onnx, load_safetensors, save_safetensors
 from .layers import (
     Dropout,
     Flatten,
@@ -30,6 +31,7 @@ __all__ = [
     "MLP", "Perceptron", "RBM", "DBN",
     "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
     "save", "load", "load_state_dict", "ModelFileError",
+    "save_safetensors", "load_safetensors", "export_onnx",
 ]
 
 
