@@ -28,18 +28,7 @@ import numpy as np
 
 import autograd_core as ag
 
-from .layers import (
-    Dropout,
-    Flatten,
-    Identity,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
+from . import layers
 from .module import IncompatibleKeys, Module
 
 ONNX_OPSET = 17
@@ -132,8 +121,8 @@ def export_onnx(model: Module, path: str | os.PathLike,
 class _GraphBuilder:
     """Appends the ONNX nodes of each layer; names follow the layer's state_dict prefix."""
 
-    ACTIVATIONS = {ReLU: "Relu", Sigmoid: "Sigmoid", Tanh: "Tanh", "relu": "Relu",
-                   "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    ACTIVATIONS = {layers.ReLU: "Relu", layers.Sigmoid: "Sigmoid", layers.Tanh: "Tanh",
+                   "relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 
     def __init__(self, helper: Any, numpy_helper: Any):
         self.helper, self.numpy_helper = helper, numpy_helper
@@ -150,11 +139,11 @@ class _GraphBuilder:
 
     def add(self, layer: Module, x: str, name: str) -> str:
         kind = type(layer)
-        if isinstance(layer, Sequential):
+        if isinstance(layer, layers.Sequential):
             for child_name, child in layer.named_children():
                 x = self.add(child, x, f"{name}.{child_name}")
             return x
-        if kind is Linear:
+        if kind is layers.Linear:
             y = self.node("MatMul", [x, self.constant(layer.weight.data.T, f"{name}.weight_t")],
                           f"{name}.matmul")
             if layer.bias is not None:
@@ -163,18 +152,18 @@ class _GraphBuilder:
             if layer.activation is not None:
                 y = self.node(self.ACTIVATIONS[layer.activation], [y], f"{name}.activation")
             return y
-        if kind in (ReLU, Sigmoid, Tanh):
+        if kind in (layers.ReLU, layers.Sigmoid, layers.Tanh):
             return self.node(self.ACTIVATIONS[kind], [x], name)
-        if kind is LeakyReLU:
+        if kind is layers.LeakyReLU:
             return self.node("LeakyRelu", [x], name, alpha=layer.negative_slope)
-        if kind is Softmax:
+        if kind is layers.Softmax:
             return self.node("Softmax", [x], name, axis=layer.dim)
-        if kind in (Identity, Dropout):
+        if kind in (layers.Identity, layers.Dropout):
             return self.node("Identity", [x], name)
-        if kind is Flatten and layer.start_dim == 1 and layer.end_dim == -1:
+        if kind is layers.Flatten and layer.start_dim == 1 and layer.end_dim == -1:
             return self.node("Flatten", [x], name, axis=1)
         detail = (f" with start_dim={layer.start_dim}, end_dim={layer.end_dim} (only 1, -1)"
-                  if kind is Flatten else "")
+                  if kind is layers.Flatten else "")
         raise NotImplementedError(
             f"nn.export_onnx: layer {name!r} ({kind.__name__}{detail}) has no ONNX export; "
             "supported: Sequential/MLP of Linear, ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, "
