@@ -310,8 +310,8 @@ class _Reader:
         if meta.get("version") == 1:
             meta = _upgrade_version_1(meta)
         entries, self.content = meta.get("arrays"), meta.get("content")
-        if not isinstance(entries, list):
-            raise ModelFileError(f"{_META} has no valid 'arrays' list")
+        if not isinstance(entries, list) or "content" not in meta:
+            raise ModelFileError(f"{_META} has no valid 'arrays' list and 'content'")
         self.entries = [self._check_entry(i, entry) for i, entry in enumerate(entries)]
         declared = sum(e["nbytes"] for e in self.entries if e["nbytes"] is not None)
         if declared > file_size:

@@ -283,6 +283,7 @@ def test_encrypted_and_malformed_manifests_are_refused(tmp_path):
         "tag": ({**meta, "content": {"$eval": "os.system('x')"}}, "malformed '\\$eval'"),
         "state": ({**meta, "content": {"$module": {**module, "state": [0]}}}, "valid 'state'"),
         "version": ({**meta, "version": True}, "invalid format version"),
+        "content": ({k: v for k, v in meta.items() if k != "content"}, "no valid 'arrays' list"),
         "member": ({**meta, "arrays": [{**meta["arrays"][0], "member": "../etc/passwd"}]},
                    "'../etc/passwd' is missing"),
     }
