@@ -1,6 +1,10 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
+__version__ = "0.2.0"
+
 from . import data, init, metrics, optim, train
+from .base import Module
+from .dbn import DBN
 from .interop import export_onnx, load_safetensors, save_safetensors
 from .layers import (
     Dropout,
@@ -16,9 +20,9 @@ from .layers import (
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L2Loss, MSELoss
 from .mlp import MLP
-from .module import Module, Parameter, register_module
+from .module import Parameter, register_module
 from .perceptron import Perceptron
-from .rbm import DBN, RBM
+from .rbm import RBM
 from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
 

@@ -29,18 +29,18 @@ import numpy as np
 import autograd_core as ag
 
 from . import layers
-from .module import IncompatibleKeys, Module
+from .module import IncompatibleKeys, ModuleBase
 
 ONNX_OPSET = 17
 ONNX_IR_VERSION = 8  # what onnxruntime releases of the last years all read
 
 
-def save_safetensors(model: Module | Mapping[str, Any], path: str | os.PathLike,
+def save_safetensors(model: ModuleBase | Mapping[str, Any], path: str | os.PathLike,
                      metadata: Mapping[str, str] | None = None) -> None:
     """Write ``model``'s state_dict (or a state_dict) to a ``.safetensors`` file."""
     from safetensors.numpy import save_file
 
-    state = model.state_dict() if isinstance(model, Module) else model
+    state = model.state_dict() if isinstance(model, ModuleBase) else model
     arrays = {}
     for key, value in state.items():
         array = np.ascontiguousarray(value.data if isinstance(value, ag.Tensor) else value)
@@ -51,7 +51,7 @@ def save_safetensors(model: Module | Mapping[str, Any], path: str | os.PathLike,
     save_file(arrays, os.fspath(path), metadata=dict(metadata) if metadata else None)
 
 
-def load_safetensors(model: Module, path: str | os.PathLike, strict: bool = True
+def load_safetensors(model: ModuleBase, path: str | os.PathLike, strict: bool = True
                      ) -> IncompatibleKeys:
     """Copy the weights of a ``.safetensors`` file into ``model`` (``load_state_dict`` rules:
     keys must match unless ``strict=False``, shapes always; values are cast to each
@@ -67,7 +67,7 @@ def load_safetensors(model: Module, path: str | os.PathLike, strict: bool = True
     return model.load_state_dict(state, strict=strict)
 
 
-def export_onnx(model: Module, path: str | os.PathLike,
+def export_onnx(model: ModuleBase, path: str | os.PathLike,
                 input_shape: Sequence[int | None] | None = None, example_input: Any = None
                 ) -> None:
     """Write ``model`` as an ONNX graph (opset 17), checked by ``onnx.checker``.
@@ -137,7 +137,7 @@ class _GraphBuilder:
         self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def add(self, layer: Module, x: str, name: str) -> str:
+    def add(self, layer: ModuleBase, x: str, name: str) -> str:
         kind = type(layer)
         if isinstance(layer, layers.Sequential):
             for child_name, child in layer.named_children():

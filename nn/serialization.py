@@ -68,7 +68,7 @@ import numpy as np
 import autograd_core as ag
 
 from .module import (
-    Module,
+    ModuleBase,
     NotDescribableError,
     module_from_config,
     module_to_config,
@@ -100,7 +100,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     >>> nn.save({"model": model, "optimizer": opt, "epoch": 3}, "ckpt.nnz")
     """
     path = Path(path)
-    if not isinstance(obj, (Module, Mapping, list, tuple)) and not _has_state_dict(obj):
+    if not isinstance(obj, (ModuleBase, Mapping, list, tuple)) and not _has_state_dict(obj):
         raise TypeError(f"nn.save: expected an nn.Module, a state_dict or a checkpoint dict, got "
                         f"{type(obj).__name__}")
     encoder = _Encoder()
@@ -134,7 +134,7 @@ class _Encoder:
         self.entries: list[dict[str, Any]] = []
 
     def encode(self, value: Any, parts: tuple[str, ...]) -> Any:
-        if isinstance(value, Module):
+        if isinstance(value, ModuleBase):
             return {"$module": self.module(value, parts)}
         if isinstance(value, (np.ndarray, ag.Tensor)):
             return {"$array": self.array(value, parts)}
@@ -167,7 +167,7 @@ class _Encoder:
                             "dict keys must be strings, numbers, bools or None")
         return self.encode(key, parts)
 
-    def module(self, module: Module, parts: tuple[str, ...]) -> dict[str, Any]:
+    def module(self, module: ModuleBase, parts: tuple[str, ...]) -> dict[str, Any]:
         try:
             architecture = module_to_config(module)
         except NotDescribableError:
@@ -477,7 +477,7 @@ class _Reader:
             return float(node[tag])
         raise ModelFileError(f"{_META} has a malformed {tag!r} entry: {node!r:.200}")
 
-    def module(self, node: dict[str, Any], top: bool) -> Module | OrderedDict:
+    def module(self, node: dict[str, Any], top: bool) -> ModuleBase | OrderedDict:
         state = node.get("state")
         if not isinstance(state, dict):
             raise ModelFileError(f"{_META}: a module without a valid 'state'")

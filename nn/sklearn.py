@@ -36,7 +36,7 @@ import autograd_core as ag
 from . import optim
 from .losses import CrossEntropyLoss, MSELoss
 from .mlp import MLP
-from .module import Module
+from .module import ModuleBase
 from .train import History, fit, get_loss, predict
 
 __all__ = ["Classifier", "Regressor"]
@@ -59,7 +59,7 @@ class _Estimator(BaseEstimator):
     ``n_features_in_``.
     """
 
-    def __init__(self, module: Module | Callable[[int, int], Module] | None = None, *,
+    def __init__(self, module: ModuleBase | Callable[[int, int], ModuleBase] | None = None, *,
                  hidden_layer_sizes: Sequence[int] = (32,), activation: str = "relu",
                  loss: Any = None, optimizer: Any = "adam", lr: float = 1e-3, epochs: int = 50,
                  batch_size: int = 32, shuffle: bool = True, random_state: Any = None,
@@ -76,23 +76,23 @@ class _Estimator(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build(self, n_features: int, n_outputs: int) -> Module:
+    def _build(self, n_features: int, n_outputs: int) -> ModuleBase:
         name = type(self).__name__
         if self.module is None:
             return MLP([n_features, *self.hidden_layer_sizes, n_outputs],
                        activation=self.activation)
-        if isinstance(self.module, Module):
+        if isinstance(self.module, ModuleBase):
             return copy.deepcopy(self.module)
         if callable(self.module):
             model = self.module(n_features, n_outputs)
-            if not isinstance(model, Module):
+            if not isinstance(model, ModuleBase):
                 raise TypeError(f"{name}: module({n_features}, {n_outputs}) returned "
                                 f"{type(model).__name__!r}, not an nn.Module")
             return model
         raise TypeError(f"{name}: module must be None, an nn.Module or a factory "
                         f"(n_features, n_outputs) -> nn.Module, got {type(self.module).__name__}")
 
-    def _make_optimizer(self, model: Module) -> Any:
+    def _make_optimizer(self, model: ModuleBase) -> Any:
         if isinstance(self.optimizer, str):
             classes = {cls_name.lower(): getattr(optim, cls_name) for cls_name in optim.__all__
                        if isinstance(getattr(optim, cls_name), type)
