@@ -1,6 +1,8 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
-__version__ = "0.2.0"
+import os
+
+import autograd_core as ag
 
 from . import data, init, metrics, optim, train
 from .base import Module
@@ -25,6 +27,11 @@ from .perceptron import Perceptron
 from .rbm import RBM
 from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
+
+__version__ = "0.2.0"
+
+# Error locations and detect_anomaly point past nn's own frames, at the user's line.
+ag.register_library_folder(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = [
     "data", "init", "metrics", "optim", "train",
