@@ -7,6 +7,7 @@ import autograd_core as ag
 from . import data, init, metrics, optim, train, utils
 from .base import Module
 from .dbn import DBN
+from .interop import export_onnx, load_safetensors, save_safetensors
 from .layers import (
     Dropout,
     Flatten,
@@ -53,4 +54,14 @@ __all__ = [
     "MLP", "Perceptron", "RBM", "DBN",
     "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint",
     "save", "load", "load_state_dict", "ModelFileError",
+    "save_safetensors", "load_safetensors", "export_onnx",
 ]
+
+
+def __getattr__(name: str):
+    # nn.sklearn imports scikit-learn, so it is loaded on first use rather than by `import nn`.
+    if name == "sklearn":
+        import importlib
+
+        return importlib.import_module(".sklearn", __name__)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -57,8 +57,11 @@ rebuild them with ``module_from_config(description)`` in an overridden ``from_co
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -80,10 +83,50 @@ class Parameter(ag.Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True):
+        _spend_parameter_budget(np.shape(data), spend=True)
         super().__init__(ag.tensor(data).data, requires_grad=requires_grad)
+
+    @classmethod
+    def empty(cls, shape: tuple[int, ...], dtype: Any = None) -> Parameter:
+        """An uninitialised parameter (default dtype unless given), for a layer's constructor to
+        fill in ``reset_parameters``. Under ``parameter_budget`` the shape is checked before
+        anything is allocated.
+        """
+        _spend_parameter_budget(shape, spend=False)
+        return cls(np.empty(shape, dtype=dtype or ag.get_default_dtype()))
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+_PARAMETER_BUDGET: ContextVar[list[int] | None] = ContextVar("nn_parameter_budget", default=None)
+
+
+@contextlib.contextmanager
+def parameter_budget(max_values: int) -> Iterator[None]:
+    """Inside the block, new Parameters may hold at most ``max_values`` numbers in total.
+
+    ``nn.load`` builds a model under the number of values its file holds, so a small file whose
+    architecture declares huge layers fails before those layers are allocated (provided they
+    are created with ``Parameter.empty``; others fail before their data is copied).
+    """
+    token = _PARAMETER_BUDGET.set([max_values])
+    try:
+        yield
+    finally:
+        _PARAMETER_BUDGET.reset(token)
+
+
+def _spend_parameter_budget(shape: tuple[int, ...], spend: bool) -> None:
+    budget = _PARAMETER_BUDGET.get()
+    if budget is None:
+        return
+    needed = math.prod(int(n) for n in shape)
+    if needed > budget[0]:
+        raise ValueError(f"a parameter of shape {tuple(shape)} needs {needed} values, but only "
+                         f"{budget[0]} are left of the budget (the values stored in the file)")
+    if spend:
+        budget[0] -= needed
 
 
 class NotDescribableError(TypeError):

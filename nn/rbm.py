@@ -58,6 +58,7 @@ from autograd_core import kernels
 
 from ._checks import non_negative_float, positive_int, seed_or_none
 from .base import Module
+from .estimator import EstimatorParams
 from .layers import ensure_tensor
 from .module import Parameter, register_module
 from .train import tqdm
@@ -72,7 +73,7 @@ def _threadpools() -> ThreadpoolController:
 
 
 @register_module
-class RBM(Module):
+class RBM(EstimatorParams, Module):
     """A Bernoulli-Bernoulli restricted Boltzmann machine trained by CD-k or persistent CD-k.
 
     Parameters (constructor):
