@@ -1,6 +1,7 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
 from . import data, init, metrics, optim, train
+from .containers import ModuleDict, ModuleList, Unflatten
 from .layers import (
     Dropout,
     Flatten,
@@ -25,7 +26,7 @@ __all__ = [
     "data", "init", "metrics", "optim", "train",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
-    "Dropout", "Flatten",
+    "Dropout", "Flatten", "Unflatten", "ModuleList", "ModuleDict",
     "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "MLP", "Perceptron", "RBM", "DBN",
     "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
