@@ -65,6 +65,8 @@ from .ops import (
                   var,
                   where,
 )
+from .ops.embedding import embedding
+from .ops.norm import batch_norm, group_norm, layer_norm, normalize
 from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 
@@ -80,6 +82,7 @@ __all__ = [
     "reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims", "broadcast_to",
     "maximum", "minimum", "where", "concatenate", "stack",
     "linear", "softmax_cross_entropy",
+    "batch_norm", "layer_norm", "group_norm", "normalize", "embedding",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
 ]
 
