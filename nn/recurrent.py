@@ -1,8 +1,10 @@
 """Recurrent layers: RNN, LSTM and GRU, with PyTorch's arguments, parameter names and shapes,
 input/output layouts and initial states, so that a PyTorch state_dict loads one to one.
 
-Each layer runs a cell over the time steps of the sequence, one engine op at a time (matmuls,
-sigmoid, tanh, slicing), so the backward pass through time comes from the engine. With gates
+RNN and GRU run a cell over the time steps of the sequence, one engine op at a time (matmuls,
+sigmoid, tanh, slicing), so the backward pass through time comes from the engine; LSTM runs
+each layer and direction as one fused ``ag.lstm`` node (the same cell, with its backward through
+time written out beside its forward), several times faster. With gates
 ``x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh`` split into chunks:
 
 - RNN:  h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)          (or relu)
@@ -42,17 +44,6 @@ def _rnn_cell(x_t, state, weights, nonlinearity):
     return (pre.tanh() if nonlinearity == "tanh" else pre.relu(),)
 
 
-def _lstm_cell(x_t, state, weights, nonlinearity):
-    h, c = state
-    w_ih, w_hh, b_ih, b_hh = weights
-    n = h.shape[-1]
-    gates = ag.linear(x_t, w_ih, b_ih) + ag.linear(h, w_hh, b_hh)
-    i, f = gates[:, :n].sigmoid(), gates[:, n:2 * n].sigmoid()
-    g, o = gates[:, 2 * n:3 * n].tanh(), gates[:, 3 * n:].sigmoid()
-    c = f * c + i * g
-    return o * c.tanh(), c
-
-
 def _gru_cell(x_t, state, weights, nonlinearity):
     h = state[0]
     w_ih, w_hh, b_ih, b_hh = weights
@@ -68,7 +59,7 @@ class _RNNBase(Module):
     """The parameters, state handling and layer/direction loops shared by RNN, LSTM and GRU."""
 
     GATES: int
-    CELL: Any
+    CELL: Any  # (x_t, state, weights, nonlinearity) -> new state tuple; h first
     STATES: int = 1  # LSTM: 2 (h and c)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -154,13 +145,8 @@ class _RNNBase(Module):
             for d, suffix in enumerate(directions):
                 index = layer * len(directions) + d
                 state = tuple(s[index] for s in initial)
-                hidden = [None] * steps
-                order = range(steps - 1, -1, -1) if suffix else range(steps)
-                for t in order:
-                    state = self.CELL(x[t], state, self._weights(layer, suffix),
-                                      self._nonlinearity)
-                    hidden[t] = state[0]
-                outputs.append(ag.stack(hidden))
+                hidden, state = self._run(x, state, self._weights(layer, suffix), bool(suffix))
+                outputs.append(hidden)
                 finals.append(state)
             x = outputs[0] if len(outputs) == 1 else ag.concatenate(outputs, axis=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -172,6 +158,16 @@ class _RNNBase(Module):
         elif self.batch_first:
             x = x.transpose(1, 0, 2)
         return x, (tuple(states) if self.STATES == 2 else states[0])
+
+    def _run(self, x: ag.Tensor, state: tuple, weights: tuple, reverse: bool
+             ) -> tuple[ag.Tensor, tuple]:
+        """One layer in one direction: the hidden states (L, N, H) and the final state."""
+        steps = x.shape[0]
+        hidden = [None] * steps
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            state = self.CELL(x[t], state, weights, self._nonlinearity)
+            hidden[t] = state[0]
+        return ag.stack(hidden), state
 
     def get_config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
@@ -231,7 +227,15 @@ class LSTM(_RNNBase):
     >>> output, (h_n, c_n) = lstm(ag.randn(6, 2, 4))    # output (6, 2, 16), h_n (2, 2, 8)
     """
 
-    GATES, CELL, STATES = 4, staticmethod(_lstm_cell), 2
+    GATES, STATES = 4, 2
+
+    def _run(self, x: ag.Tensor, state: tuple, weights: tuple, reverse: bool
+             ) -> tuple[ag.Tensor, tuple]:
+        # One fused node per layer and direction (see ag.lstm), instead of a cell per step.
+        n = self.hidden_size
+        hc = ag.lstm(x, *state, *weights, reverse=reverse)
+        last = 0 if reverse else -1
+        return hc[..., :n], (hc[last, :, :n], hc[last, :, n:])
 
 
 @register_module
