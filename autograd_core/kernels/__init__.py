@@ -24,6 +24,7 @@ prepared its inputs; everything else should call the public functions below.
 
 from .activation import ACTIVATIONS, bias_act_backward, bias_act_forward, gibbs_sample
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
+from .lstm import lstm_backward_step
 from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
@@ -43,6 +44,7 @@ __all__ = [
     "get",
     "gibbs_sample",
     "jit_enabled",
+    "lstm_backward_step",
     "matmul",
     "matmul_nt",
     "names",

@@ -7,7 +7,8 @@ Per time step, with the gates in PyTorch's order i, f, g, o (chunks of 4 * H)::
     c' = f * c + i * g;   h' = o * tanh(c')
 
 Backward through time, from the last step to the first, with dh and dc the gradients flowing
-into step t's outputs (from the loss and from step t + 1)::
+into step t's outputs (from the loss and from step t + 1); the elementwise part is one fused
+kernel per step (``kernels.lstm_backward_step``)::
 
     dc += dh * o * (1 - tanh(c')**2)
     da_i = dc * g * i (1 - i)    da_f = dc * c * f (1 - f)
@@ -34,6 +35,7 @@ from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
 from .activation import stable_sigmoid
+from .fused import _kernel
 
 
 def lstm_cell(x_t, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -81,28 +83,19 @@ class LSTM(Function):
         if isinstance(grad, Tensor):
             return self._backward_composed(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         n = w_hh.shape[1]
-        gates, hs, cs = self.gates, self.out[..., :n], self.out[..., n:]
-        grad_gates = np.empty_like(gates)
-        previous = list(self.order)[:-1]  # the step before each step, in processing order
-        dh, dc = np.zeros_like(hs[0]), np.zeros_like(cs[0])
-        for k in range(len(self.order) - 1, -1, -1):
-            t = self.order[k]
-            i, f, g, o = (gates[t, :, j * n:(j + 1) * n] for j in range(4))
-            c_prev = cs[previous[k - 1]] if k else c0
-            tanh_c = self.tanh_c[t]
+        h_prev = self._before_each_step(self.out[..., :n], h0)
+        c_prev = self._before_each_step(self.out[..., n:], c0)
+        step_backward = _kernel("lstm_backward_step", self.gates.dtype)
+        grad_gates = np.empty_like(self.gates)
+        dh = dc = np.zeros_like(c_prev[0])
+        # da @ W_hh as da @ (W_hh.T copy).T: OpenBLAS runs these short products several times
+        # faster in that layout (float32, 32 x 512 @ 512 x 128: 0.05 ms against 0.28 ms).
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        for t in reversed(self.order):
             dh = dh + grad[t, :, :n]
-            dc = dc + grad[t, :, n:] + dh * o * (1 - tanh_c * tanh_c)
-            da = grad_gates[t]
-            np.multiply(dc * g, i * (1 - i), out=da[:, :n])
-            np.multiply(dc * c_prev, f * (1 - f), out=da[:, n:2 * n])
-            np.multiply(dc * i, 1 - g * g, out=da[:, 2 * n:3 * n])
-            np.multiply(dh * tanh_c, o * (1 - o), out=da[:, 3 * n:])
-            dh, dc = da @ w_hh, dc * f
-        h_prev = np.empty_like(hs)
-        first = self.order[0]
-        h_prev[first] = h0
-        if len(self.order) > 1:
-            h_prev[list(self.order)[1:]] = hs[previous]
+            dc = step_backward(self.gates[t], self.tanh_c[t], c_prev[t], dh, dc + grad[t, :, n:],
+                               grad_gates[t])
+            dh = grad_gates[t] @ w_hh_t.T
         rows = grad_gates.reshape(-1, 4 * n)
         grad_x = (rows @ w_ih).reshape(x.shape)
         grad_w_ih = rows.T @ x.reshape(rows.shape[0], -1)
@@ -111,6 +104,15 @@ class LSTM(Function):
             return grad_x, dh, dc, grad_w_ih, grad_w_hh
         grad_bias = rows.sum(axis=0)
         return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_bias, grad_bias
+
+    def _before_each_step(self, sequence: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """The state each step started from, (L, N, H) C-contiguous: ``first`` for the first
+        step processed, else ``sequence``'s value at the step processed before it."""
+        order = list(self.order)
+        before = np.empty(sequence.shape, dtype=sequence.dtype)
+        before[order[0]] = first
+        before[order[1:]] = sequence[order[:-1]]
+        return before
 
     def _backward_composed(self, grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         """create_graph: the same layer recomputed step by step from engine ops, differentiated

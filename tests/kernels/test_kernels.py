@@ -225,6 +225,31 @@ def bn_backward_case(batch_stats):
                 make, reference)
 
 
+# --- one LSTM backward step: batch n, hidden m --------------------------------------------------
+
+
+def lstm_backward_step(gates, tanh_c, c_prev, dh, dc):
+    grad_gates = np.empty(gates.shape, dtype=gates.dtype)
+    dc_prev = K.lstm_backward_step(gates, tanh_c, c_prev, dh, dc, grad_gates)
+    return grad_gates, dc_prev
+
+
+def make_lstm_step(rng, shape, dtype):
+    n, m = shape
+    gates = sigmoid64(2 * rng.standard_normal((n, 4 * m)))
+    gates[:, 2 * m:3 * m] = np.tanh(2 * rng.standard_normal((n, m)))
+    return [gates.astype(dtype), np.tanh(rng.standard_normal(shape)).astype(dtype),
+            *(normal(rng, shape, dtype) for _ in range(3))]
+
+
+def ref_lstm_step(gates, tanh_c, c_prev, dh, dc):
+    i, f, g, o = np.split(gates, 4, axis=1)
+    d_c = dc + dh * o * (1 - tanh_c**2)
+    grad = np.concatenate([d_c * g * i * (1 - i), d_c * c_prev * f * (1 - f),
+                           d_c * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=1)
+    return grad, d_c * f
+
+
 CASES = [
     *(bias_act_forward_case(act) for act in K.ACTIVATIONS),
     *(bias_act_backward_case(act) for act in K.ACTIVATIONS),
@@ -257,6 +282,8 @@ CASES = [
     Case("batch_norm_apply", "batch_norm_apply", K.batch_norm_apply, make_bn_apply, ref_bn_apply),
     bn_backward_case(True),
     bn_backward_case(False),
+    Case("lstm_backward_step", "lstm_backward_step", lstm_backward_step, make_lstm_step,
+         ref_lstm_step),
 ]
 
 
