@@ -25,12 +25,13 @@ from typing import Any
 
 import autograd_core as ag
 
-from .layers import as_tensor
-from .module import Module, module_from_config, module_to_config, register_module
+from .base import Module
+from .layers import ensure_tensor
+from .module import ModuleBase, module_from_config, module_to_config, register_module
 
 
-def _check_module(container: str, key: Any, value: Any) -> Module:
-    if not isinstance(value, Module):
+def _check_module(container: str, key: Any, value: Any) -> ModuleBase:
+    if not isinstance(value, ModuleBase):
         raise TypeError(f"{container}: entry {key!r} must be an nn.Module, got "
                         f"{type(value).__name__}")
     return value
@@ -198,7 +199,7 @@ class Unflatten(Module):
         self.unflattened_size = tuple(int(n) for n in unflattened_size)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         if not -x.ndim <= self.dim < x.ndim:
             raise ag.ShapeError(f"{self.scope_name}: dim {self.dim} is out of range for an input "
                                 f"of shape {x.shape}")

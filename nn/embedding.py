@@ -9,7 +9,9 @@ import numpy as np
 import autograd_core as ag
 
 from . import init
-from .module import Module, Parameter, register_module
+from ._checks import positive_int
+from .base import Module
+from .module import Parameter, register_module
 
 
 @register_module
@@ -26,15 +28,14 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None):
         super().__init__()
-        for label, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"Embedding: {label} must be a positive integer, got {n!r}")
+        num_embeddings = positive_int("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = positive_int("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
                                  f"num_embeddings={num_embeddings}")
             padding_idx = int(padding_idx) % num_embeddings
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
                                          dtype=ag.get_default_dtype()))

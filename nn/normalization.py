@@ -20,8 +20,10 @@ import numpy as np
 
 import autograd_core as ag
 
-from .layers import as_tensor
-from .module import Module, Parameter, register_module
+from ._checks import positive_int
+from .base import Module
+from .layers import ensure_tensor
+from .module import Parameter, register_module
 
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], weight: bool, bias: bool) -> None:
@@ -40,11 +42,8 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True):
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
-                or num_features < 1:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive integer, "
-                             f"got {num_features!r}")
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.num_features = positive_int(type(self).__name__, "num_features", num_features)
+        self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         _affine_parameters(self, (self.num_features,), affine, affine)
         dtype = ag.get_default_dtype()
@@ -64,7 +63,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data[...] = 0
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         if x.ndim not in self.RANKS or x.shape[1] != self.num_features:
             raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected input of "
                                 f"shape {self.INPUT} with C={self.num_features}, got shape "
@@ -137,7 +136,7 @@ class LayerNorm(Module):
                            elementwise_affine and bias)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         k = len(self.normalized_shape)
         if x.shape[x.ndim - k:] != self.normalized_shape or x.ndim < k:
             raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected an input "
@@ -176,7 +175,7 @@ class GroupNorm(Module):
         _affine_parameters(self, (self.num_channels,), affine, affine)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
             raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected input of "
                                 f"shape (N, C, ...) with C={self.num_channels}, got shape "

@@ -33,8 +33,10 @@ import numpy as np
 import autograd_core as ag
 
 from . import init
-from .layers import Dropout, as_tensor
-from .module import Module, Parameter, register_module
+from ._checks import positive_int, probability
+from .base import Module
+from .layers import Dropout, ensure_tensor
+from .module import Parameter, register_module
 
 
 def _rnn_cell(x_t, state, weights, nonlinearity):
@@ -66,15 +68,12 @@ class _RNNBase(Module):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
         super().__init__()
         name = type(self).__name__
-        for label, n in (("input_size", input_size), ("hidden_size", hidden_size),
-                         ("num_layers", num_layers)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"{name}: {label} must be a positive integer, got {n!r}")
-        if isinstance(dropout, bool) or not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), batch_first
-        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.input_size = positive_int(name, "input_size", input_size)
+        self.hidden_size = positive_int(name, "hidden_size", hidden_size)
+        self.num_layers = positive_int(name, "num_layers", num_layers)
+        self.dropout = probability(name, "dropout", dropout)
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.bidirectional = bool(bidirectional)
         directions = 2 if bidirectional else 1
         dtype = ag.get_default_dtype()
         gate_size = self.GATES * self.hidden_size
@@ -121,7 +120,7 @@ class _RNNBase(Module):
             raise ValueError(f"{self.scope_name}: the initial state must be a pair (h_0, c_0)")
         out = []
         for name, state in zip(("h_0", "c_0"), states):
-            state = as_tensor(state)
+            state = ensure_tensor(state)
             if state.shape != shape:
                 raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected {name} "
                                     f"of shape {shape}, got {state.shape}")
@@ -129,7 +128,7 @@ class _RNNBase(Module):
         return out
 
     def forward(self, input: Any, hx: Any = None) -> tuple[ag.Tensor, Any]:
-        x = as_tensor(input)
+        x = ensure_tensor(input)
         self._check_input(x)
         unbatched = x.ndim == 2
         if unbatched:

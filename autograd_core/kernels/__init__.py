@@ -22,7 +22,13 @@ place (optimizer state) must already be C-contiguous.
 prepared its inputs; everything else should call the public functions below.
 """
 
-from .activation import ACTIVATIONS, bias_act_backward, bias_act_forward, gibbs_sample
+from .activation import (
+    ACTIVATION_CODES,
+    bias_act_backward,
+    bias_act_forward,
+    gibbs_sample,
+    sigmoid_forward,
+)
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
 from .lstm import lstm_backward_step
 from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
@@ -31,7 +37,7 @@ from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
 
 __all__ = [
-    "ACTIVATIONS",
+    "ACTIVATION_CODES",
     "OUTER_PRODUCT_MIN_SIZE",
     "TRANSPOSED_NT_MIN_ROWS",
     "adam_update",
@@ -50,6 +56,7 @@ __all__ = [
     "names",
     "sgd_update",
     "sgd_update_many",
+    "sigmoid_forward",
     "small_matmul",
     "softmax_xent_backward",
     "softmax_xent_forward",

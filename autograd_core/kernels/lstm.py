@@ -9,6 +9,7 @@ With the activated gates ``i, f, g, o`` of the step (chunks of ``gates``, (N, 4H
     da_g = dc_t * i * (1 - g**2)     da_o = dh * tanh_c * o (1 - o)
     dc_prev = dc_t * f
 
+The derivatives of sigmoid and tanh are the shared ``formulas`` (through the outputs).
 ``da`` (N, 4H) is written into ``grad_gates`` in place; ``dc_prev`` is returned. The matmul
 ``da @ W_hh`` that carries the gradient to h_prev stays with BLAS, in the op.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..formulas import sigmoid_grad, tanh_grad
 from ._checks import float_input, inplace_buffer
 from .registry import get, register
 
@@ -24,17 +26,16 @@ from .registry import get, register
 def _lstm_backward_step_loops(gates, tanh_c, c_prev, dh, dc, grad_gates):
     batch, n = dh.shape
     dc_prev = np.empty_like(dc)
-    one = gates.dtype.type(1)  # typed, so float32 stays float32 (see activation.py)
     for b in range(batch):
         for j in range(n):
             i, f = gates[b, j], gates[b, n + j]
             g, o = gates[b, 2 * n + j], gates[b, 3 * n + j]
             t = tanh_c[b, j]
-            d_c = dc[b, j] + dh[b, j] * o * (one - t * t)
-            grad_gates[b, j] = d_c * g * i * (one - i)
-            grad_gates[b, n + j] = d_c * c_prev[b, j] * f * (one - f)
-            grad_gates[b, 2 * n + j] = d_c * i * (one - g * g)
-            grad_gates[b, 3 * n + j] = dh[b, j] * t * o * (one - o)
+            d_c = dc[b, j] + dh[b, j] * o * tanh_grad(t)
+            grad_gates[b, j] = d_c * g * sigmoid_grad(i)
+            grad_gates[b, n + j] = d_c * c_prev[b, j] * sigmoid_grad(f)
+            grad_gates[b, 2 * n + j] = d_c * i * tanh_grad(g)
+            grad_gates[b, 3 * n + j] = dh[b, j] * t * sigmoid_grad(o)
             dc_prev[b, j] = d_c * f
     return dc_prev
 
@@ -42,11 +43,11 @@ def _lstm_backward_step_loops(gates, tanh_c, c_prev, dh, dc, grad_gates):
 def _lstm_backward_step_numpy(gates, tanh_c, c_prev, dh, dc, grad_gates):
     n = dh.shape[1]
     i, f, g, o = (gates[:, k * n:(k + 1) * n] for k in range(4))
-    d_c = dc + dh * o * (1 - tanh_c * tanh_c)
-    grad_gates[:, :n] = d_c * g * i * (1 - i)
-    grad_gates[:, n:2 * n] = d_c * c_prev * f * (1 - f)
-    grad_gates[:, 2 * n:3 * n] = d_c * i * (1 - g * g)
-    grad_gates[:, 3 * n:] = dh * tanh_c * o * (1 - o)
+    d_c = dc + dh * o * tanh_grad(tanh_c)
+    grad_gates[:, :n] = d_c * g * sigmoid_grad(i)
+    grad_gates[:, n:2 * n] = d_c * c_prev * sigmoid_grad(f)
+    grad_gates[:, 2 * n:3 * n] = d_c * i * tanh_grad(g)
+    grad_gates[:, 3 * n:] = dh * tanh_c * sigmoid_grad(o)
     return d_c * f
 
 

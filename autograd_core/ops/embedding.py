@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..tensor import Tensor
+from .registry import register
 from .shape import scatter_add
 
 
@@ -43,6 +44,7 @@ class Embedding(Function):
         return out
 
 
+@register()
 def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up the rows of ``weight`` (num_embeddings, dim) at integer ``indices`` of any
     shape; the result has shape ``indices.shape + (dim,)``. ``padding_idx`` (negative counts

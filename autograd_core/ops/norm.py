@@ -28,6 +28,7 @@ from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..tensor import Tensor
 from .fused import _kernel
+from .registry import register
 
 
 def _standardize(x, axes: tuple[int, ...], eps: float):
@@ -124,6 +125,7 @@ def _per_channel(value: Any, like: Tensor, size: int, op: str, what: str,
     return value
 
 
+@register()
 def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight: Any = None,
                bias: Any = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -175,6 +177,7 @@ def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight
                            eps=eps)
 
 
+@register()
 def normalize(x: Any, axes: Sequence[int], eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) with mean and biased variance over ``axes``, one node."""
     x = _as_float_tensor(x, "normalize", "input")
@@ -196,6 +199,7 @@ def _affine(y: Tensor, weight: Any, bias: Any, shape: tuple[int, ...], op: str) 
     return y
 
 
+@register()
 def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Any = None,
                bias: Any = None, eps: float = 1e-5) -> Tensor:
     """Standardise x over its trailing ``normalized_shape`` axes, then ``* weight + bias``
@@ -213,6 +217,7 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Any = None
     return _affine(y, weight, bias, shape, "layer_norm")
 
 
+@register()
 def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
                eps: float = 1e-5) -> Tensor:
     """Split the C channels of x (N, C, ...) into ``num_groups`` groups and standardise each

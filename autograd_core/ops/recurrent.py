@@ -31,17 +31,17 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from .activation import stable_sigmoid
-from .fused import _kernel
+from .fused import _kernel, linear
+from .registry import register
+from .shape import concatenate, stack
 
 
 def lstm_cell(x_t, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     """One step on tensors, composed of engine ops: returns (h', c')."""
-    from . import linear  # the fused linear op, imported here to avoid an import cycle
-
     n = h.shape[-1]
     gates = linear(x_t, w_ih, b_ih) + linear(h, w_hh, b_hh)
     i, f = gates[:, :n].sigmoid(), gates[:, n:2 * n].sigmoid()
@@ -68,9 +68,9 @@ class LSTM(Function):
         for t in self.order:
             a = gates[t]
             a += h @ w_hh.T
-            stable_sigmoid(a[:, :2 * n], out=a[:, :2 * n])
+            a[:, :2 * n] = kernels.sigmoid_forward(a[:, :2 * n])
             np.tanh(a[:, 2 * n:3 * n], out=a[:, 2 * n:3 * n])
-            stable_sigmoid(a[:, 3 * n:], out=a[:, 3 * n:])
+            a[:, 3 * n:] = kernels.sigmoid_forward(a[:, 3 * n:])
             c = a[:, n:2 * n] * c + a[:, :n] * a[:, 2 * n:3 * n]
             h = a[:, 3 * n:] * np.tanh(c, out=tanh_c[t])
             out[t, :, :n], out[t, :, n:] = h, c
@@ -118,7 +118,6 @@ class LSTM(Function):
         """create_graph: the same layer recomputed step by step from engine ops, differentiated
         with create_graph, so the gradients are themselves differentiable."""
         from ..engine import grad as gradients
-        from . import concatenate, stack
 
         h, c, outputs = h0, c0, {}
         for t in self.order:
@@ -129,6 +128,7 @@ class LSTM(Function):
         return tuple(gradients(out, inputs, gradient=grad, create_graph=True))
 
 
+@register()
 def lstm(x: Any, h0: Any, c0: Any, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
          b_hh: Tensor | None = None, reverse: bool = False) -> Tensor:
     """One LSTM layer over x (L, N, in) from states h0, c0 (N, H), in one node.
