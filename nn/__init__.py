@@ -6,7 +6,9 @@ import autograd_core as ag
 
 from . import data, init, metrics, optim, train, utils
 from .base import Module
+from .containers import ModuleDict, ModuleList, Unflatten
 from .dbn import DBN
+from .embedding import Embedding
 from .interop import export_onnx, load_safetensors, save_safetensors
 from .layers import (
     Dropout,
@@ -34,8 +36,10 @@ from .losses import (
 )
 from .mlp import MLP
 from .module import Parameter, register_module
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .perceptron import Perceptron
 from .rbm import RBM
+from .recurrent import GRU, LSTM, RNN
 from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, ModelCheckpoint, evaluate, fit, predict
 
@@ -48,7 +52,8 @@ __all__ = [
     "data", "init", "metrics", "optim", "train", "utils",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
-    "Dropout", "Flatten",
+    "Dropout", "Flatten", "Unflatten", "ModuleList", "ModuleDict",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding", "RNN", "LSTM", "GRU",
     "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
     "MLP", "Perceptron", "RBM", "DBN",

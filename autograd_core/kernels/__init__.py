@@ -30,6 +30,8 @@ from .activation import (
     sigmoid_forward,
 )
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
+from .lstm import lstm_backward_step
+from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
@@ -40,11 +42,15 @@ __all__ = [
     "TRANSPOSED_NT_MIN_ROWS",
     "adam_update",
     "adam_update_many",
+    "batch_norm_apply",
+    "batch_norm_backward",
+    "batch_norm_stats",
     "bias_act_backward",
     "bias_act_forward",
     "get",
     "gibbs_sample",
     "jit_enabled",
+    "lstm_backward_step",
     "matmul",
     "matmul_nt",
     "names",

@@ -1,9 +1,9 @@
 """The public ops, attached to Tensor as methods and operators and to numpy's dispatch.
 
-Each family module (elementwise, activation, reduce, shape, linalg, fused) declares its ops in
-``registry`` on the line after each ``Function`` class; importing them fills the registry, and
-this module installs what the declarations ask for. Nothing here names a particular op except the
-``T`` property.
+Each family module (elementwise, activation, reduce, shape, linalg, fused, norm, embedding,
+recurrent) declares its ops in ``registry`` on the line after each ``Function`` class; importing
+them fills the registry, and this module installs what the declarations ask for. Nothing here
+names a particular op except the ``T`` property.
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ from typing import Any
 
 from ..errors import DTypeError
 from ..tensor import Tensor
-from . import activation, elementwise, fused, linalg, reduce, shape  # noqa: F401  (fill OPS)
+from . import (  # noqa: F401  (fill OPS)
+    activation,
+    elementwise,
+    embedding,
+    fused,
+    linalg,
+    norm,
+    recurrent,
+    reduce,
+    shape,
+)
 from .registry import OPS, public_functions
 
 globals().update(public_functions())

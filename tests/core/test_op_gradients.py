@@ -237,6 +237,23 @@ CASES = [
          normal(2, 3), normal(2, 3)),
     case("stack_dim_negative", lambda a, b: ag.stack((a, b), dim=-1), normal(2), normal(2)),
     case("stack_scalars", lambda a, b: ag.stack([a, b]), normal(), normal()),
+    # normalisation, embedding, recurrent layers
+    case("batch_norm_train", lambda x, w, b: ag.batch_norm(x, weight=w, bias=b, training=True),
+         normal(4, 3, 2), normal(3), normal(3)),
+    case("batch_norm_eval", lambda x, w, b: ag.batch_norm(
+        x, np.array([0.5, -1.0, 0.0]), np.array([1.0, 2.0, 0.5]), w, b), normal(4, 3),
+         normal(3), normal(3)),
+    case("layer_norm", lambda x, w, b: ag.layer_norm(x, (3,), w, b), normal(2, 4, 3), normal(3),
+         normal(3)),
+    case("group_norm", lambda x, w, b: ag.group_norm(x, 2, w, b), normal(2, 4, 3), normal(4),
+         normal(4)),
+    case("normalize_axes_0_2", lambda x: ag.normalize(x, (0, 2)), normal(3, 2, 4)),
+    case("embedding", lambda w: ag.embedding(np.array([[0, 2], [2, 3]]), w), normal(4, 3)),
+    case("lstm", lambda x, h, c, w_ih, w_hh, b_ih, b_hh: ag.lstm(x, h, c, w_ih, w_hh, b_ih, b_hh),
+         normal(3, 2, 2), normal(2, 2), normal(2, 2), normal(8, 2), normal(8, 2), normal(8),
+         normal(8)),
+    case("lstm_reverse", lambda x, h, c, w_ih, w_hh: ag.lstm(x, h, c, w_ih, w_hh, reverse=True),
+         normal(3, 2, 2), normal(2, 2), normal(2, 2), normal(8, 2), normal(8, 2)),
     # dtype conversion: the gradient flows back and is cast to the input's dtype
     case("astype_float64", lambda a: a.astype(np.float64) * 2.0, normal(2, 3),
          float32_output=False),

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import test_kernels_activation
 import test_kernels_linalg
+import test_kernels_lstm
+import test_kernels_norm
 import test_kernels_optim
 import test_kernels_softmax_xent
 from kernel_table import REPO_ROOT, relayout
@@ -20,8 +22,8 @@ from autograd_core.kernels import registry
 
 
 def test_table_covers_every_kernel():
-    families = (test_kernels_activation, test_kernels_linalg, test_kernels_optim,
-                test_kernels_softmax_xent)
+    families = (test_kernels_activation, test_kernels_linalg, test_kernels_lstm,
+                test_kernels_norm, test_kernels_optim, test_kernels_softmax_xent)
     assert {case.kernel for family in families for case in family.CASES} == set(K.names())
 
 
