@@ -60,7 +60,7 @@ def test_tensor_graph_reports_shapes_and_norms_in_scopes():
     text = str(ag.explain(loss))
     grads = ag.engine.grad(loss, params)
     norm = np.linalg.norm(grads[0].data)
-    assert f"dloss/dW1: shape (4, 6), norm {norm:.4g}" in text
+    assert f"dloss/dW1 = X^T @ dloss/dt1: shape (4, 6), norm {norm:.4g}" in text
     assert "@ W3   [mlp/fc3]" in text
     assert text.index("dloss/dW3") < text.index("dloss/dW1")  # backward order
 
@@ -70,7 +70,8 @@ def test_freed_tensor_graph_says_so_and_keeps_what_grad_holds():
     loss.backward()
     text = str(ag.explain(loss))
     assert "graph was freed" in text and "retain_graph=True" in text
-    assert "dloss/dW1: shape (4, 6), norm" in text and "unknown (graph freed)" in text
+    assert "dloss/dW1 = X^T @ dloss/dt1: shape (4, 6), norm" in text
+    assert "unknown (graph freed)" in text
 
 
 def test_no_graph_is_said_plainly():
