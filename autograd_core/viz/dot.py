@@ -221,7 +221,7 @@ def format_array(array: np.ndarray) -> str:
     if array.ndim == 2 and array.shape[1] == 1:
         return format_array(array[:, 0]) + "ᵀ"
     text = np.array2string(array, separator=", ", formatter={"all": number},
-                           max_line_width=48, threshold=64, edgeitems=3)
+                           max_line_width=72, threshold=64, edgeitems=3)
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 

@@ -89,13 +89,15 @@ def backward_plan(view: GraphView, grads: dict[int, np.ndarray],
 
 
 def draw_frames(view: GraphView, grads: dict[int, np.ndarray], plan: list[Frame],
-                **draw_options) -> list[Picture]:
+                captions: bool = True, **draw_options) -> list[Picture]:
     """Draw every frame of ``plan`` with the sizes of one measurement (see the module
-    docstring), so that all share the canvas size and node positions."""
-    geometry = measure(view, grads, [frame.caption for frame in plan], draw_options)
+    docstring), so that all share the canvas size and node positions; ``captions=False``
+    leaves the narration out of the pictures (a page shows it beside them)."""
+    texts = [frame.caption if captions else None for frame in plan]
+    geometry = measure(view, grads, [text for text in texts if text], draw_options)
     return [picture(view, frame.gradients, highlight=frame.highlight, fresh=frame.fresh,
-                    forward=frame.forward, caption=frame.caption, geometry=geometry,
-                    **draw_options) for frame in plan]
+                    forward=frame.forward, caption=text, geometry=geometry, **draw_options)
+            for frame, text in zip(plan, texts)]
 
 
 def measure(view: GraphView, grads: dict[int, np.ndarray], captions: list[str],
