@@ -52,6 +52,7 @@ def test_main_job_prints_the_worked_example_and_writes_svg(tmp_path, capsys):
     texts = svg_texts((tmp_path / "worked_example.svg").read_bytes())
     assert texts.count("grad -3") == 3 and "grad 4" in texts
     assert (tmp_path / "worked_example_frames" / "frame_002.svg").exists()
+    assert "forward 1: p = x + y" in (tmp_path / "worked_example_steps.html").read_text()
 
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
