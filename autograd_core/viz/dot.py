@@ -330,8 +330,8 @@ def _emit_scopes(pic: Picture, members: dict[str | None, list[tuple[str, dict]]]
                  rankdir: str) -> None:
     """Nodes outside any scope at top level; scope "a/b" as a box inside the box of "a".
 
-    Drawn top to bottom, a box's name sits at its top left, beside the edges that come in from
-    above rather than under them."""
+    Drawn top to bottom, a box's name sits at its top right: the main path comes in at the
+    middle or, beside parameters (which ``ordering=in`` puts on the right), at the left."""
     for node_id, attrs in members.pop(None, []):
         pic.node(node_id, **attrs)
     tree: dict = {}
@@ -339,15 +339,24 @@ def _emit_scopes(pic: Picture, members: dict[str | None, list[tuple[str, dict]]]
         level = tree
         for part in scope.split("/"):
             level = level.setdefault(part, {})
-    labeljust = "l" if rankdir in ("TB", "BT") else "c"
+    top_down = rankdir in ("TB", "BT")
+
+    def label(part: str) -> str:
+        if not top_down:
+            return part
+        # the name at the right of a band twice its width: the box is at least that wide, so
+        # an edge coming in at its middle passes beside the name, not through it
+        width = 2 * math.ceil(7.5 * len(part)) + 12
+        return (f'<<table border="0" cellpadding="0" cellspacing="0"><tr><td width="{width}" '
+                f'align="right">{html.escape(part)}</td></tr></table>>')
 
     def emit(parent: Picture, level: dict, prefix: str) -> None:
         for part, children in level.items():
             scope = f"{prefix}/{part}" if prefix else part
             with parent.subgraph(name=f"cluster_{scope}") as box:
-                box.attr(label=part, style="rounded,filled", fillcolor="#f8f9fa", color=GREY,
-                         fontname=FONT, fontsize="12", fontcolor="#495057",
-                         labeljust=labeljust)
+                box.attr(label=label(part), style="rounded,filled", fillcolor="#f8f9fa",
+                         color=GREY, fontname=FONT, fontsize="12", fontcolor="#495057",
+                         labeljust="r" if top_down else "c")
                 for node_id, attrs in members.get(scope, []):
                     box.node(node_id, **attrs)
                 emit(box, children, scope)
@@ -379,6 +388,15 @@ def _emit_edges(pic: Picture, view: GraphView, rep: dict[int, str], box_ids: set
         bold = {}
         if tensor is highlight:
             bold = {"color": FORWARD_COLOUR if forward else GRAD_COLOUR, "penwidth": "2"}
-        for inp in node.inputs:
-            edge(rep[id(inp)], rep[id(node)], **(bold if forward or inp.requires_grad else {}))
-        edge(rep[id(node)], rep[id(tensor)], **bold)
+        # The first operand and the result form the main path, kept straight; the other
+        # operands (weights, biases) come in from the side. Entering another scope's box, the
+        # main path skips a rank, where that box's parameters sit, so that boxes stack instead
+        # of being pushed sideways.
+        for index, inp in enumerate(node.inputs):
+            style = dict(bold) if forward or inp.requires_grad else {}
+            if index == 0:
+                style["weight"] = "3"
+                if len(node.inputs) > 1 and node.scope not in (None, view.scopes[id(inp)]):
+                    style["minlen"] = "2"
+            edge(rep[id(inp)], rep[id(node)], **style)
+        edge(rep[id(node)], rep[id(tensor)], weight="3", **bold)

@@ -144,6 +144,10 @@ def test_layout_rule_small_graphs_left_to_right_layered_or_deep_top_to_bottom():
     deep = x.exp().tanh().exp().tanh().exp()
     assert "rankdir=TB" in ag.draw(deep).source                     # a chain of 5 ops
     assert "rankdir=LR" in ag.draw(small_mlp()[0], rankdir="LR").source
+    # top to bottom, box names sit at the top right, away from the main path, which skips a
+    # rank where it enters a layer's box (the parameters sit there): the boxes stack
+    layered = ag.draw(small_mlp()[0]).source
+    assert layered.count("labeljust=r") == 4 and layered.count("minlen=2") == 3
     with pytest.raises(ValueError, match="rankdir"):
         ag.draw(g, rankdir="sideways")
 
