@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..formulas import ONE, ZERO, relu, relu_grad, sigmoid, sigmoid_array, sigmoid_grad, tanh_grad
-from ._checks import float_input
-from .registry import get, register
+from ._checks import FLOAT_DTYPES, float_input
+from .registry import get, jit_enabled, register
 
 # Inside numba the activation is a small int; numba freezes these module globals as constants.
 IDENTITY, RELU, SIGMOID, TANH = range(4)
@@ -33,6 +33,31 @@ def activation_code(kernel: str, act: str) -> int:
         raise ValueError(
             f"{kernel}: unknown activation {act!r}; use one of {list(ACTIVATION_CODES)}"
         ) from None
+
+
+# --- sigmoid: out = sigmoid(x), elementwise ---------------------------------------------------
+
+# Below this size the compiled loop wins (one call, no temporaries, no errstate); above it
+# numpy's SIMD exp does. ``python -m bench.ops`` times the small end.
+SIGMOID_LOOP_MAX_SIZE = 1024
+
+
+def _sigmoid_loops(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = sigmoid(x[i])
+    return out
+
+
+register("sigmoid", _sigmoid_loops, sigmoid_array)
+
+
+def sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    """``sigmoid(x)`` of an array of any shape: the compiled loop for small float32/float64
+    arrays when the kernels are on, numpy otherwise (other dtypes follow numpy's promotion)."""
+    if x.size >= SIGMOID_LOOP_MAX_SIZE or x.dtype not in FLOAT_DTYPES or not jit_enabled():
+        return sigmoid_array(x)
+    return get("sigmoid")(x.ravel()).reshape(x.shape)
 
 
 # --- bias_act_forward: out = act(z + bias) ---------------------------------------------------

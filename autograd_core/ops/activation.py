@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import formulas
+from .. import formulas, kernels
 from ..function import Function
 from ..tensor import Tensor
 from .operands import axes, one_axis, operand
@@ -40,7 +40,7 @@ class Sigmoid(Function):
     derivative = ("{out}*(1 - {out})",)
 
     def forward(self, a):
-        out = formulas.sigmoid_array(a)
+        out = kernels.sigmoid_forward(a)
         self.save_for_backward(out)
         return out
 

@@ -177,6 +177,22 @@ class Log(Function):
 log = unary(Log, method="log", ufunc=np.log)
 
 
+class Log1p(Function):
+    """out = ln(1 + a), exact for tiny a;  d/da = 1 / (1 + a)."""
+
+    derivative = ("1/(1 + {0})",)
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.log1p(a)
+
+    def backward(self, grad, a):
+        return grad / (1 + a)
+
+
+log1p = unary(Log1p, method="log1p", ufunc=np.log1p)
+
+
 class Sqrt(Function):
     """out = sqrt(a);  d/da = 1 / (2 out)."""
 

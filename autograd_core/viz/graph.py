@@ -3,7 +3,7 @@
 Nothing here changes the graph. Gradients come from ``engine.grad(..., retain_graph=True)`` while
 the graph still holds its saved values (it leaves every ``.grad`` untouched); after a backward()
 that freed the graph, from the ``.grad`` it left on leaves and retained tensors, and for graphs of
-scalars from the local derivatives below.
+scalars from the derivative each op declares (``Function.derivative``), see local_derivative.
 """
 
 from __future__ import annotations
