@@ -96,8 +96,12 @@ class Function:
     # and written between two operands ("a + b") or before one ("-a"); None: "name(a, b)".
     # ``derivative``: d out / d input i as text, with {0}, {1} the inputs' names and {out} the
     # output's; ops that give one must take no parameters (viz reruns them on the values).
+    # ``gradient_rule``: the gradient passed back to input i of a tensor op in matrix form, with
+    # {grad} the incoming gradient ("{grad} @ {1}^T"); elementwise ops are told from
+    # ``derivative`` ("{grad} * {1}").
     symbol: ClassVar[str | None] = None
     derivative: ClassVar[tuple[str, ...] | None] = None
+    gradient_rule: ClassVar[tuple[str, ...] | None] = None
     # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
     saved: tuple = ()
     scope: str | None = None

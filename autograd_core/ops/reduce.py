@@ -30,6 +30,8 @@ def _drop_axes(kept: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
 class Sum(Function):
     """out = sum of a over ``axis``;  d/da = 1 for every element summed."""
 
+    gradient_rule = ("{grad} copied to every element summed",)
+
     def forward(self, a, axis, keepdims):
         self.shape, self.kept = a.shape, kept_shape(a.shape, axis)
         return a.sum(axis=axis, keepdims=keepdims)
@@ -43,6 +45,8 @@ sum = reduction(Sum, method="sum", numpy=np.sum)
 
 class Mean(Function):
     """out = mean of a over ``axis``;  d/da = 1 / n, n the number of elements averaged."""
+
+    gradient_rule = ("{grad} / n copied to each of the n elements averaged",)
 
     def forward(self, a, axis, keepdims):
         self.shape, self.kept = a.shape, kept_shape(a.shape, axis)
