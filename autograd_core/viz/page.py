@@ -136,13 +136,12 @@ def step_through(t: Tensor, **draw_options) -> StepThrough:
     forward, backward = forward_plan(view, narrator), backward_plan(view, grads, narrator)
     plan = forward + backward
     pictures = draw_frames(view, grads, plan, captions=False, **draw_options)
-    ids = {id(v): f"op{i}" for i, v in enumerate(view.values)}
     svgs = [_inline(p.pipe("svg", encoding="utf-8")) for p in pictures]
     phases = [f"Forward pass: step {k} of {len(forward)}" for k in range(1, len(forward) + 1)]
     phases += ["Backward pass: the seed"] + [
         f"Backward pass: step {k} of {len(backward) - 1}" for k in range(1, len(backward))]
     return StepThrough(svgs, phases, ["\n".join(frame.narration) for frame in plan],
-                       [ids[id(f.highlight)] if f.highlight is not None else None for f in plan],
+                       [picture.highlighted for picture in pictures],
                        f"Forward and backward pass of {view.name(view.root)}")
 
 
