@@ -131,6 +131,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run forward on the inputs' arrays and record a node if any input requires grad."""
+        if state.recorder is not None:  # ag.jit is recording a step
+            return state.recorder.apply(cls, inputs, params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op

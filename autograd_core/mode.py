@@ -22,6 +22,7 @@ class _State(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.scopes: tuple[str, ...] = ()
+        self.recorder = None  # the capture.Recorder of a step being recorded by ag.jit
 
 
 state = _State()

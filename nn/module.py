@@ -67,6 +67,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.capture import active_recorder
 
 
 class Parameter(ag.Tensor):
@@ -166,6 +167,10 @@ def zero_grads(params: Iterable[ag.Tensor], set_to_none: bool = True) -> None:
 
     Zeros are a new array, never written into the old one, which the engine may share.
     """
+    recorder = active_recorder()
+    if recorder is not None:  # inside ag.jit: the replay zeroes the same parameters again
+        params = list(params)
+        recorder.effect("zero_grad", lambda: zero_grads(params, set_to_none))
     for p in params:
         if set_to_none:
             p.grad = None

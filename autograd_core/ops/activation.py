@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import formulas, kernels
+from .. import formulas, kernels, random
 from ..function import Function
 from ..tensor import Tensor
 from .operands import axes, one_axis, operand
@@ -141,3 +141,38 @@ def log_softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """a - logsumexp(a) along ``axis``, computed stably."""
     (axis,) = axes(one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
     return LogSoftmax.apply(a, axis=axis)
+
+
+class Dropout(Function):
+    """out = a * mask, mask = (u >= p) / (1 - p) with u uniform in [0, 1);  d/da = mask.
+
+    The mask is drawn inside forward, so a replayed step (``ag.jit``) draws a fresh one each time.
+    """
+
+    def forward(self, a, p):
+        keep = random.get_generator().random(a.shape, dtype=np.float32) >= p
+        mask = keep.astype(a.dtype) * np.asarray(1 / (1 - p), dtype=a.dtype)
+        self.save_for_backward(mask)
+        return a * mask
+
+    def backward(self, grad, mask):
+        return grad * mask
+
+
+@register(method="dropout")
+def dropout(a: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each entry with probability ``p``, scale the rest by 1 / (1 - p).
+
+    The identity when not ``training`` or ``p == 0``; zeros when ``p == 1``. The mask comes from
+    ``ag.random.get_generator()`` (seeded by ``ag.manual_seed``).
+
+    >>> ag.dropout(ag.ones(4), 0.5)       # e.g. tensor([2., 0., 2., 2.])
+    """
+    a = operand(a, None, "dropout")
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p!r}")
+    if not training or p == 0:
+        return a
+    if p == 1:
+        return a * 0.0
+    return Dropout.apply(a, p=float(p))
