@@ -131,9 +131,10 @@ class RBM(EstimatorParams, Module):
         self.dtype = np.dtype(dtype)
         self.blas_threads = (None if blas_threads is None
                              else positive_int("RBM", "blas_threads", blas_threads))
-        self.W = Parameter(np.zeros((self.n_visible, self.n_hidden), self.dtype))
-        self.b_visible = Parameter(np.zeros(self.n_visible, self.dtype))
-        self.b_hidden = Parameter(np.zeros(self.n_hidden, self.dtype))
+        # reset_parameters fills all three
+        self.W = Parameter.empty((self.n_visible, self.n_hidden), self.dtype)
+        self.b_visible = Parameter.empty((self.n_visible,), self.dtype)
+        self.b_hidden = Parameter.empty((self.n_hidden,), self.dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
