@@ -227,11 +227,12 @@ def load(path: str | os.PathLike) -> Module:
     except (ValueError, TypeError) as err:
         raise ModelFileError(f"nn.load: {str(Path(path))!r}: cannot rebuild the model: "
                              f"{err}") from err
-    # The constructors make default-dtype weights; a float64 model must come back float64.
-    params = dict(model.named_parameters(remove_duplicate=False))
+    # The constructors make default-dtype weights and buffers; a float64 model must come back
+    # float64.
+    tensors = dict(model._named_state())
     for key, array in state.items():
-        if key in params and params[key].dtype != array.dtype:
-            params[key].data = params[key].data.astype(array.dtype)
+        if key in tensors and tensors[key].dtype != array.dtype:
+            tensors[key].data = tensors[key].data.astype(array.dtype)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
