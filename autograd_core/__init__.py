@@ -9,7 +9,7 @@
 
 import importlib
 
-from . import random
+from . import inplace, random  # noqa: F401  (inplace attaches t += u, t.add_(u)... to Tensor)
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import backward
 from .errors import AutogradError, DTypeError, ShapeError

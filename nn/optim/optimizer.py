@@ -111,6 +111,7 @@ class Optimizer:
                     p.data = np.array(p.data, order="C")  # own, contiguous memory to update
                 state = self.state.setdefault(id(p), {"step": 0})
                 state["step"] += 1
+                p._bump_version()  # the update below writes p.data in place
                 params.append(p.data)
                 grads.append(grad.astype(p.dtype, copy=False))
                 states.append(state)
