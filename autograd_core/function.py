@@ -225,12 +225,15 @@ def _saved_versions(saved: tuple, inputs: tuple[Tensor, ...], output: Tensor) ->
     versions = []
     for value in saved:
         if value is output.data:
-            versions.append((-1, output._version))
-            continue
-        for slot, t in enumerate(inputs):
-            if value is t.data:
-                versions.append((slot, t._version))
-                break
+            slot, tensor = -1, output
+        else:
+            for slot, tensor in enumerate(inputs):  # noqa: B007 (used after the break)
+                if value is tensor.data:
+                    break
+            else:
+                continue
+        counter = tensor._version_counter  # read inline: this runs for every recorded node
+        versions.append((slot, 0 if counter is None else counter[0]))
     return tuple(versions)
 
 
