@@ -60,7 +60,14 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind not in "fc":
+    if array.dtype.kind == "c":
+        # PyTorch's conjugate-Wirtinger convention is not implemented: refuse, never mislead
+        raise DTypeError(
+            f"requires_grad: complex tensors cannot require gradients, got dtype {array.dtype} "
+            f"and shape {array.shape}; differentiate real and imaginary parts as separate float "
+            f"tensors"
+        )
+    if array.dtype.kind != "f":
         raise DTypeError(
             f"requires_grad: only floating-point tensors can require gradients, got a tensor of "
             f"dtype {array.dtype} and shape {array.shape}; make it float first, e.g. "
