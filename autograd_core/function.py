@@ -111,6 +111,10 @@ class Function:
         """Run forward on the inputs' arrays and record a node if any input requires grad.
 
         Plain numbers and arrays among the inputs are taken as constants (no gradient)."""
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
+                                   for t in inputs], **params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op
@@ -121,13 +125,6 @@ class Function:
                 out = fn.forward(*[t.data for t in inputs], **params)
         except AutogradError:
             raise
-        except AttributeError:
-            # Reading ``.data`` of a number or array fails before forward runs: convert the
-            # constants and start again (Tensors pay nothing for this path).
-            if all(isinstance(t, Tensor) for t in inputs):
-                raise
-            return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
-                               for t in inputs], **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls.name, inputs, err) from err
         if out.__class__ is not np.ndarray:

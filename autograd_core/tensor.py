@@ -44,6 +44,9 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
         array = data.data
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
+        if array.dtype.kind not in "biufc":
+            raise DTypeError(f"tensor: cannot make a Tensor from a numpy array of dtype "
+                             f"{array.dtype} (shape {array.shape}); expected a numeric array")
     else:
         array = np.asarray(data)
         if array.dtype.kind == "f":

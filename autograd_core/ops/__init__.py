@@ -93,12 +93,18 @@ def _axes(axis: Axis, dim: Axis, shape: tuple[int, ...], op: str) -> tuple[int, 
         return None
     ndim = len(shape)
     parts = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0:  # PyTorch's rule: a 0-d tensor takes axis 0 or -1, and reducing it is a no-op
+        bad = [part for part in parts if part not in (0, -1)]
+        if bad:
+            raise ShapeError(f"{op}: axis {bad[0]} is out of range for a 0-d tensor (shape ()); "
+                             f"only 0 and -1 are allowed")
+        return ()
     out = []
     for part in parts:
-        if not -ndim <= part < builtins.max(ndim, 1):
+        if not -ndim <= part < ndim:
             raise ShapeError(f"{op}: axis {part} is out of range for a tensor of shape "
                              f"{shape} ({ndim} dimensions)")
-        out.append(int(part) % builtins.max(ndim, 1))
+        out.append(int(part) % ndim)
     return tuple(sorted(set(out)))
 
 
@@ -181,14 +187,13 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """e**a / sum(e**a) along ``axis`` (shifted by the max, so large inputs do not overflow)."""
-    (axis,) = _axes(_one_axis(axis, dim, "softmax"), None, a.shape, "softmax")
-    return Softmax.apply(a, axis=axis)
+    return Softmax.apply(a, axis=_axes(_one_axis(axis, dim, "softmax"), None, a.shape, "softmax"))
 
 
 def log_softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """a - logsumexp(a) along ``axis``, computed stably."""
-    (axis,) = _axes(_one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
-    return LogSoftmax.apply(a, axis=axis)
+    axes = _axes(_one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
+    return LogSoftmax.apply(a, axis=axes)
 
 
 # -- reductions --------------------------------------------------------------------------------
@@ -215,11 +220,13 @@ logsumexp = _reduction(LogSumExp)
 
 def var(a: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
         dim: Axis = None) -> Tensor:
-    """Variance, mean((a - mean(a))**2) with numpy's ``ddof`` (0: population variance)."""
+    """Variance, sum((a - mean(a))**2) / (n - ddof) with numpy's ``ddof`` (0: population
+    variance). With ddof >= n the divisor is 0: inf, or nan for constant data (numpy, PyTorch)."""
     axes = _axes(axis, dim, a.shape, "var")
     count = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
     centred = a - mean(a, axis=axes, keepdims=True)
-    return sum(centred * centred, axis=axes, keepdims=keepdims) / (count - ddof)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sum(centred * centred, axis=axes, keepdims=keepdims) / builtins.max(count - ddof, 0)
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -230,7 +237,11 @@ def _shape_args(shape: tuple) -> tuple:
 
 def reshape(a: Tensor, *shape: int) -> Tensor:
     """a with a new shape holding the same elements (one dimension may be -1)."""
-    return Reshape.apply(a, shape=_shape_args(shape))
+    shape = _shape_args(shape)
+    if builtins.sum(n == -1 for n in shape) > 1 or builtins.any(n < -1 for n in shape):
+        raise ShapeError(f"reshape: invalid shape {shape} for a tensor of shape {a.shape}: only "
+                         f"one dimension may be -1 (inferred) and none may be negative otherwise")
+    return Reshape.apply(a, shape=shape)
 
 
 def transpose(a: Tensor, *axes: int) -> Tensor:
@@ -382,9 +393,11 @@ _FUNCTIONS = {
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     op = _UFUNCS.get(ufunc)
     if op is None or method != "__call__" or kwargs:
-        raise DTypeError(f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}: "
-                         "not supported on autograd_core Tensors (it would lose the gradient); "
-                         "use the ag.* op, or t.numpy() for a constant")
+        call = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
+        raise DTypeError(f"{call}: not supported on autograd_core Tensors"
+                         f"{' with ' + ', '.join(kwargs) if kwargs else ''}: no differentiable "
+                         f"route (it would lose the gradient, e.g. in a Function's backward under "
+                         f"create_graph=True); use an ag.* op, or t.numpy() for a constant")
     return op(*inputs)
 
 

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from ..function import Function
+from .reduce import max_shift
 
 
 @functools.cache
@@ -101,7 +102,7 @@ class Softmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        shifted = np.exp(a - a.max(axis=axis, keepdims=True))
+        shifted = np.exp(a - max_shift(a, axis))
         out = shifted / shifted.sum(axis=axis, keepdims=True)
         self.save_for_backward(out)
         return out
@@ -115,8 +116,9 @@ class LogSoftmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = a - max_shift(a, axis)
+        total = np.exp(shifted).sum(axis=axis, keepdims=True)
+        out = shifted - (np.log(total) if a.size else total)  # empty: nothing to normalise
         self.save_for_backward(out)
         return out
 

@@ -23,6 +23,15 @@ def _drop_axes(kept: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
     return kept.reshape(()) if axis is None else np.squeeze(kept, axis=axis)
 
 
+def max_shift(a: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
+    """The max of ``a`` over ``axis`` (kept dims), subtracted before ``exp`` so that it cannot
+    overflow. An empty ``a`` has no max and needs no shift: 0 (PyTorch's results follow:
+    logsumexp -inf over an empty axis, softmax and log_softmax empty)."""
+    if a.size == 0:
+        return np.zeros(kept_shape(a.shape, axis), a.dtype)
+    return a.max(axis=axis, keepdims=True)
+
+
 class Sum(Function):
     """out = sum of a over ``axis``;  d/da = 1 for every element summed."""
 
@@ -80,9 +89,10 @@ class LogSumExp(Function):
 
     def forward(self, a, axis, keepdims):
         self.kept = kept_shape(a.shape, axis)
-        shift = a.max(axis=axis, keepdims=True)
+        shift = max_shift(a, axis)
         shift = np.where(np.isfinite(shift), shift, 0)
-        kept = shift + np.log(np.exp(a - shift).sum(axis=axis, keepdims=True))
+        total = np.exp(a - shift).sum(axis=axis, keepdims=True)
+        kept = shift + np.log(total) if a.size else np.full_like(total, -np.inf)
         out = kept if keepdims else _drop_axes(kept, axis)
         self.save_for_backward(a, out)
         return out
