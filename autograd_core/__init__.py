@@ -14,7 +14,7 @@ from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, ze
 from .engine import backward
 from .errors import AutogradError, DTypeError, ShapeError
 from .function import Function
-from .functional import grad, value_and_grad
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from .ops import (
@@ -70,6 +70,7 @@ from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 
 __all__ = [
     "Tensor", "tensor", "draw", "explain", "Function", "backward", "grad", "value_and_grad",
+    "vjp", "jvp", "jacobian", "hessian", "hvp",
     "gradcheck", "gradgradcheck", "GradcheckError", "AutogradError", "ShapeError", "DTypeError",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "name_scope",
     "set_default_dtype", "get_default_dtype", "manual_seed", "random",
