@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import DTypeError, ShapeError
 from .mode import state
-from .ops import _plain_index
+from .ops.shape import _plain_index
 from .tensor import Tensor, to_array
 
 

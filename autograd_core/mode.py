@@ -93,8 +93,3 @@ class name_scope(contextlib.ContextDecorator):
 
     def __exit__(self, *exc) -> None:
         state.scopes = state.scopes[:-1]
-
-
-def current_scope() -> str | None:
-    """The ``/``-joined scope of nodes created now, or None outside any scope."""
-    return "/".join(state.scopes) if state.scopes else None

@@ -67,14 +67,14 @@ def test_other_mode_objects_shared_between_threads(make) -> None:
         with ag.no_grad(), mode:
             both_inside.wait(timeout=5)
             x = ag.tensor([1.0], requires_grad=True)
-            seen.append((ag.is_grad_enabled(), ag.mode.current_scope(), ag.mode.state.anomaly,
+            seen.append((ag.is_grad_enabled(), ag.mode.state.scopes, ag.mode.state.anomaly,
                          (x * 2).requires_grad))
-        seen.append((ag.is_grad_enabled(), ag.mode.current_scope(), ag.mode.state.anomaly))
+        seen.append((ag.is_grad_enabled(), ag.mode.state.scopes, ag.mode.state.anomaly))
 
     run_in_threads(worker, worker)
     inside, outside = [s for s in seen if len(s) == 4], [s for s in seen if len(s) == 3]
     assert len(inside) == 2 and len(set(inside)) == 1
-    assert outside == [(True, None, False)] * 2
+    assert outside == [(True, (), False)] * 2
 
 
 def test_detect_anomaly_object_reused_and_as_decorator() -> None:
