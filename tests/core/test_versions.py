@@ -98,6 +98,10 @@ def test_load_state_dict_rbm_and_init_bump_versions() -> None:
     version = layer.weight._version
     nn.init.zeros_(layer.weight)
     assert layer.weight._version == version + 1
+    unit = nn.Perceptron(2)
+    before = unit.weight._version
+    unit.fit(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0, 1]), epochs=2)
+    assert unit.weight._version > before
     rbm = nn.RBM(4, 3, seed=0, epochs=1, batch_size=2)
     before = rbm.W._version
     rbm.fit(np.random.default_rng(0).random((4, 4)))
