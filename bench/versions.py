@@ -5,7 +5,9 @@ backward compares them, one int per saved array. "without" replaces that functio
 records nothing, which also skips every check; the view bookkeeping (one ``base`` test per op)
 stays. Each timing runs in its own process with one thread, the two variants alternating round
 after round so that load on the machine hits both alike; each is summarised by the median over
-rounds of its best block.
+rounds of its best block. Time is the process's CPU time: on a shared, loaded machine the wall
+clock also counts the time the process waits for a core, which swamps a difference of a few
+percent.
 
 Run: ``.venv/bin/python -m bench.versions [--rounds 9] [--batches 16 128]``
 """
@@ -34,10 +36,10 @@ for _ in range(10):
     step()
 best = float("inf")
 for _ in range(5):
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(calls):
         step()
-    best = min(best, (time.perf_counter() - start) / calls)
+    best = min(best, (time.process_time() - start) / calls)
 print(best)
 """
 
@@ -64,7 +66,8 @@ def main() -> None:
                 seconds.append(step_seconds(variant, batch, calls))
         without, with_ = (statistics.median(v) for v in times.values())
         print(f"batch {batch:4d}: without {without * 1e6:8.1f} us   with {with_ * 1e6:8.1f} us   "
-              f"overhead {100 * (with_ / without - 1):+.1f}%")
+              f"overhead {100 * (with_ / without - 1):+.1f}%  (CPU time per step, medians of "
+              f"{args.rounds} rounds)")
     print(f"load average: {os.getloadavg()}")
 
 
