@@ -289,3 +289,13 @@ def test_fit_with_jit_and_class_weight_gives_the_same_history():
                                 batch_size=16, seed=0, verbose=0, class_weight={0: 2.0, 3: 0.5},
                                 jit=jit).history)
     assert histories[0] == histories[1]
+
+
+def test_an_in_place_write_inside_the_step_raises():
+    data = ag.tensor(np.ones(3, np.float32))
+
+    def step(x):
+        data.add_(x)
+        return data * 2
+    with pytest.raises(ag.CaptureError, match="in-place"):
+        ag.jit(step)(ag.tensor(np.ones(3, np.float32)))
