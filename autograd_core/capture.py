@@ -21,7 +21,8 @@ new inputs' arrays: no Tensor, Function or graph walk is built per op.
 dtype and ``requires_grad`` of every Tensor or array argument, the value of every other argument
 (it must be hashable), and the ``training`` flag of every module reachable from the function:
 its arguments, the variables it closes over, the globals it names, and ``self`` of a bound method
-(modules are found by having ``modules()`` and ``training``). The first *two* calls of a signature
+(modules are found by having ``modules()`` and ``training``; those the step reaches other than
+through its arguments are looked up once, at the first call). The first *two* calls of a signature
 run eagerly while recording (as tinygrad's TinyJit does); if the two recordings differ (other ops,
 or a constant made inside the step with other values, such as ``ag.rand`` or a mask computed in
 numpy) the step cannot be replayed and ``CaptureError`` says where. From the third call on, the
@@ -54,7 +55,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -468,9 +468,9 @@ def _compare(first: Recorder, second: Recorder, inputs1: list, inputs2: list) ->
 # --- the public wrapper ---------------------------------------------------------------------
 
 
-def _modules(function: Callable, args: tuple, kwargs: dict) -> list[Any]:
-    """Modules reachable from the step: arguments, closure, named globals, bound self."""
-    candidates = [*args, *kwargs.values()]
+def _closed_over(function: Callable) -> list[Any]:
+    """What the step can reach besides its arguments: closure, named globals, bound self."""
+    candidates = []
     code = getattr(function, "__code__", None)
     if hasattr(function, "__self__"):
         candidates.append(function.__self__)
@@ -480,12 +480,19 @@ def _modules(function: Callable, args: tuple, kwargs: dict) -> list[Any]:
     if code is not None:
         module_globals = getattr(function, "__globals__", {})
         candidates += [module_globals[name] for name in code.co_names if name in module_globals]
+    return candidates
+
+
+def _submodules(values: Any) -> list[Any]:
+    """Every module among ``values`` and below them, each once (modules have ``modules()``
+    and ``training``)."""
     found, seen = [], set()
-    for value in candidates:
-        if hasattr(value, "training") and callable(getattr(value, "modules", None)) \
-                and id(value) not in seen:
-            seen.add(id(value))
-            found.append(value)
+    for value in values:
+        if hasattr(value, "training") and callable(getattr(value, "modules", None)):
+            for module in value.modules():
+                if id(module) not in seen:
+                    seen.add(id(module))
+                    found.append(module)
     return found
 
 
@@ -511,13 +518,18 @@ class Captured:
         self.check = check
         self.plans: dict[Any, Plan] = {}
         self._first: dict[Any, tuple[Recorder, list]] = {}
-        self._parameters = list(inspect.signature(function).parameters)
+        self._modules: list[Any] | None = None
 
     def signature(self, args: tuple, kwargs: dict) -> Any:
         parts = tuple(_key_part(a, f"{i}") for i, a in enumerate(args))
         parts += tuple((k, _key_part(v, k)) for k, v in sorted(kwargs.items()))
-        modes = tuple(tuple(m.training for m in module.modules())
-                      for module in _modules(self.function, args, kwargs))
+        if self._modules is None:  # looked up at the first call: globals may come later
+            self._modules = _submodules(_closed_over(self.function))
+        modes = tuple(m.training for m in self._modules)
+        others = [v for v in (*args, *kwargs.values())
+                  if v.__class__ is not Tensor and hasattr(v, "training")]
+        if others:
+            modes += tuple(m.training for m in _submodules(others))
         return parts, modes
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
