@@ -344,7 +344,7 @@ class Plan:
     def snapshot(self) -> Callable[[], None]:
         """Copies of everything a step changes; the returned function puts them back."""
         leaves = [(t, t.data.copy(), None if t.grad is None else t.grad.data.copy())
-                  for _, t in self.leaves]
+                  for _, t in self.leaves if t.data.flags.writeable]
         generator = random.get_generator()
         rng_state = copy.deepcopy(generator.bit_generator.state)
         undo = [e.snapshot() for e in self.recorder.events

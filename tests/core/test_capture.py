@@ -299,3 +299,17 @@ def test_an_in_place_write_inside_the_step_raises():
         return data * 2
     with pytest.raises(ag.CaptureError, match="in-place"):
         ag.jit(step)(ag.tensor(np.ones(3, np.float32)))
+
+
+def test_conv_net_replays_like_eager():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((STEPS // 4, 4, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 4, (STEPS // 4, 4))
+    results = []
+    for jit in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Dropout(0.2), nn.Linear(48, 4))
+        results.append(_train(model, nn.optim.Adam(model.parameters(), lr=1e-2),
+                              nn.CrossEntropyLoss(), x, y, jit))
+    _assert_same(*results)
