@@ -65,6 +65,8 @@ from .ops import (
                   var,
                   where,
 )
+from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .ops.pool import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 
@@ -81,6 +83,8 @@ __all__ = [
     "maximum", "minimum", "where", "concatenate", "stack",
     "linear", "softmax_cross_entropy",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
 ]
 
 

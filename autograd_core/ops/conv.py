@@ -1,0 +1,414 @@
+"""Convolutions: conv1d, conv2d, conv_transpose1d, conv_transpose2d (PyTorch's cross-correlation).
+
+One image, one group, kernel ``w`` of shape (out, in, kh, kw)::
+
+    y[o, oh, ow] = b[o] + sum_{c, i, j} w[o, c, i, j] * x[c, oh*s - p + i*d, ow*s - p + j*d]
+
+``im2col`` lays the windows of ``x`` out as columns, ``cols`` of shape (in*kh*kw, Ho*Wo), and
+the convolution becomes a matrix product, ``y = W @ cols`` with ``W = w.reshape(out, -1)``.
+The backward follows from that product:
+
+    dL/dW    = dL/dy @ cols.T                     (the weight gradient)
+    dL/dcols = W.T @ dL/dy,  dL/dx = col2im(dL/dcols)   (the input gradient)
+    dL/db    = dL/dy summed over images and positions
+
+Groups split the channels into ``groups`` independent convolutions (one product per group).
+A 1-D convolution is the 2-D one on images of height 1.
+
+The input gradient, seen as a function of ``dL/dy``, is the transposed convolution: so
+``conv_transpose2d(x, w) = Conv.input_grad(x, w)``. Three linear maps close under
+differentiation, which gives gradients of gradients for free:
+
+    conv(x, w)           -> d/dx: input_grad(g, w)   d/dw: weight_grad(x, g)
+    input_grad(g, w)     -> d/dg: conv(h, w)         d/dw: weight_grad(h, g)
+    weight_grad(x, g)    -> d/dx: input_grad(g, h)   d/dg: conv(x, h)
+
+>>> x, w = ag.randn(8, 3, 28, 28), ag.randn(16, 3, 3, 3, requires_grad=True)
+>>> ag.conv2d(x, w, padding=1).shape        # (8, 16, 28, 28)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+from ..function import Function
+from ..kernels import conv as conv_kernels
+from ..tensor import Tensor
+
+IntOrTuple = int | tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """How a kernel slides over an image; 1-D convolutions use height 1.
+
+    ``image`` is the (H, W) of the convolution's *input* (the transposed convolution's output),
+    ``out`` the (Ho, Wo) of its output; ``padding`` counts the zeros in front of each axis.
+    """
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    image: tuple[int, int]
+    out: tuple[int, int]
+    spatial_dims: int  # 1 or 2: the rank of the public tensors is spatial_dims + 2
+
+    @property
+    def window(self) -> conv_kernels.Geometry:
+        """The 10 integers the im2col/col2im kernels take."""
+        return (*self.kernel, *self.stride, *self.padding, *self.dilation, *self.out)
+
+    def as_2d(self, a: np.ndarray) -> np.ndarray:
+        """An (N, C, L) array of a 1-D convolution as (N, C, 1, L); 2-D arrays unchanged."""
+        return a[:, :, None, :] if self.spatial_dims == 1 else a
+
+    def as_public(self, a: np.ndarray) -> np.ndarray:
+        return a[:, :, 0, :] if self.spatial_dims == 1 else a
+
+
+def conv_arrays(x: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """(y, cols): the convolution of x (N, C, H, W) by w (O, C/G, kh, kw), and x's windows."""
+    n, groups = x.shape[0], geo.groups
+    cols = conv_kernels.im2col(x, geo.window)  # (N, C*kh*kw, Ho*Wo)
+    cols = cols.reshape(n, groups, -1, cols.shape[-1])
+    weight = w.reshape(groups, w.shape[0] // groups, -1)
+    y = np.matmul(weight, cols)  # (N, G, O/G, Ho*Wo)
+    return y.reshape(n, w.shape[0], *geo.out), cols
+
+
+def input_grad_arrays(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """dL/dx of the convolution, given g = dL/dy (N, O, Ho, Wo): col2im(W.T @ g)."""
+    n, groups = g.shape[0], geo.groups
+    weight = w.reshape(groups, w.shape[0] // groups, -1)
+    cols = np.matmul(weight.transpose(0, 2, 1), g.reshape(n, groups, weight.shape[1], -1))
+    return conv_kernels.col2im(cols.reshape(n, -1, cols.shape[-1]), geo.image, geo.window)
+
+
+def weight_grad_arrays(x: np.ndarray | None, g: np.ndarray, geo: ConvGeometry,
+                       w_shape: tuple[int, ...], cols: np.ndarray | None = None) -> np.ndarray:
+    """dL/dw of the convolution, given g = dL/dy: sum over images of g @ cols.T."""
+    n, groups = g.shape[0], geo.groups
+    if cols is None:
+        cols = conv_kernels.im2col(x, geo.window).reshape(n, groups, -1, g.shape[2] * g.shape[3])
+    grads = np.matmul(g.reshape(n, groups, -1, cols.shape[-1]), cols.transpose(0, 1, 3, 2))
+    return grads.sum(axis=0).reshape(w_shape)
+
+
+def _common_dtype(*arrays: np.ndarray) -> list[np.ndarray]:
+    dtype = np.result_type(*arrays)
+    return [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
+
+
+def _bias_axes(ndim: int) -> tuple[int, ...]:
+    return (0, *range(2, ndim))
+
+
+def _add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    y += bias.reshape(-1, 1, 1).astype(y.dtype, copy=False)
+    return y
+
+
+def _tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+
+
+def _conv(x: Any, w: Any, geo: ConvGeometry) -> Any:
+    """The convolution of arrays, or a recorded node for tensors (create_graph)."""
+    if isinstance(x, Tensor) or isinstance(w, Tensor):
+        return Conv.apply(_tensor(x), _tensor(w), geometry=geo)
+    x, w = _common_dtype(geo.as_2d(x), geo.as_2d(w))
+    return geo.as_public(conv_arrays(x, w, geo)[0])
+
+
+def _input_grad(g: Any, w: Any, geo: ConvGeometry) -> Any:
+    if isinstance(g, Tensor) or isinstance(w, Tensor):
+        return ConvTranspose.apply(_tensor(g), _tensor(w), geometry=geo)
+    g, w = _common_dtype(geo.as_2d(g), geo.as_2d(w))
+    return geo.as_public(input_grad_arrays(np.ascontiguousarray(g), w, geo))
+
+
+def _weight_grad(x: Any, g: Any, geo: ConvGeometry, w_shape: tuple[int, ...]) -> Any:
+    if isinstance(x, Tensor) or isinstance(g, Tensor):
+        return ConvWeightGrad.apply(_tensor(x), _tensor(g), geometry=geo, w_shape=w_shape)
+    x, g = _common_dtype(geo.as_2d(x), geo.as_2d(g))
+    w4 = w_shape if geo.spatial_dims == 2 else (*w_shape[:2], 1, w_shape[2])
+    return weight_grad_arrays(x, np.ascontiguousarray(g), geo, w4).reshape(w_shape)
+
+
+class Conv(Function):
+    """y = conv(x, w) + b: see the module docstring for the product and its backward."""
+
+    name = "conv"
+
+    def forward(self, x, weight, bias=None, *, geometry):
+        self.geometry = geo = geometry
+        x4, w4 = _common_dtype(geo.as_2d(x), geo.as_2d(weight))
+        y, cols = conv_arrays(x4, w4, geo)
+        if bias is not None:
+            _add_bias(y, bias)
+        self.save_for_backward(x, weight, cols)
+        return geo.as_public(y)
+
+    def backward(self, grad, x, weight, cols):
+        geo, needs = self.geometry, self.needs_input_grad
+        grad_x = _input_grad(grad, weight, geo) if needs[0] else None
+        grad_w = None
+        if needs[1]:
+            if isinstance(grad, Tensor):
+                grad_w = _weight_grad(x, grad, geo, weight.shape)
+            else:  # reuse the forward's windows instead of a second im2col
+                grad4 = np.ascontiguousarray(geo.as_2d(grad), dtype=cols.dtype)
+                w4 = geo.as_2d(weight).shape
+                grad_w = weight_grad_arrays(None, grad4, geo, w4, cols).reshape(weight.shape)
+        if len(needs) == 2:
+            return grad_x, grad_w
+        return grad_x, grad_w, grad.sum(axis=_bias_axes(grad.ndim)) if needs[2] else None
+
+
+class ConvTranspose(Function):
+    """y = conv_transpose(x, w) + b = Conv's input gradient of x, plus b.
+
+    Its backward swaps the roles: dL/dx = conv(g, w), dL/dw = weight_grad(g, x).
+    """
+
+    name = "conv_transpose"
+
+    def forward(self, x, weight, bias=None, *, geometry):
+        self.geometry = geo = geometry
+        x4, w4 = _common_dtype(geo.as_2d(x), geo.as_2d(weight))
+        y = input_grad_arrays(np.ascontiguousarray(x4), w4, geo)
+        if bias is not None:
+            _add_bias(y, bias)
+        self.save_for_backward(x, weight)
+        return geo.as_public(y)
+
+    def backward(self, grad, x, weight):
+        geo, needs = self.geometry, self.needs_input_grad
+        grad_x = _conv(grad, weight, geo) if needs[0] else None
+        grad_w = _weight_grad(grad, x, geo, weight.shape) if needs[1] else None
+        if len(needs) == 2:
+            return grad_x, grad_w
+        return grad_x, grad_w, grad.sum(axis=_bias_axes(grad.ndim)) if needs[2] else None
+
+
+class ConvWeightGrad(Function):
+    """dw = weight_grad(x, g), recorded only when differentiating a convolution's backward."""
+
+    name = "conv_weight_grad"
+
+    def forward(self, x, g, *, geometry, w_shape):
+        self.geometry, self.w_shape = geometry, w_shape
+        self.save_for_backward(x, g)
+        return _weight_grad(x, g, geometry, w_shape)
+
+    def backward(self, grad, x, g):
+        geo, needs = self.geometry, self.needs_input_grad
+        return (_input_grad(g, grad, geo) if needs[0] else None,
+                _conv(x, grad, geo) if needs[1] else None)
+
+
+# --- argument checks and the public functions -------------------------------------------------
+
+
+def _ints(value: IntOrTuple, n: int, what: str, op: str, minimum: int) -> tuple[int, ...]:
+    """``value`` (an int or n ints) as n ints, each at least ``minimum``."""
+    parts = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(parts) != n or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                                  for p in parts):
+        raise ValueError(f"{op}: {what} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(p < minimum for p in parts):
+        raise ValueError(f"{op}: {what} must be at least {minimum}, got {value!r}")
+    return tuple(int(p) for p in parts)
+
+
+def _float_tensor(value: Any, op: str, what: str) -> Tensor:
+    t = _tensor(value)
+    if t.dtype.kind != "f":
+        raise DTypeError(f"{op}: {what} must be a float tensor, got {t.dtype} (shape {t.shape})")
+    return t
+
+
+def _batched(x: Tensor, spatial_dims: int, op: str) -> tuple[Tensor, bool]:
+    """x with a batch axis (PyTorch also takes one unbatched image), and whether one was added."""
+    rank = spatial_dims + 2
+    if x.ndim == rank - 1:
+        return x.reshape(1, *x.shape), True
+    if x.ndim != rank:
+        layout = "(N, C, L)" if spatial_dims == 1 else "(N, C, H, W)"
+        raise ShapeError(f"{op}: expected a {rank}-D input {layout} (or {rank - 1}-D without the "
+                         f"batch), got shape {x.shape} {x.dtype}")
+    return x, False
+
+
+def _operands(x: Any, weight: Any, bias: Any, spatial_dims: int,
+              op: str) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+    x = _float_tensor(x, op, "input")
+    weight = _float_tensor(weight, op, "weight")
+    x, unbatched = _batched(x, spatial_dims, op)
+    if weight.ndim != spatial_dims + 2:
+        raise ShapeError(f"{op}: weight must be {spatial_dims + 2}-D, got shape {weight.shape}")
+    if bias is not None:
+        bias = _float_tensor(bias, op, "bias")
+    return x, weight, bias, unbatched
+
+
+def _check_bias(bias: Tensor | None, channels: int, op: str) -> None:
+    if bias is not None and bias.shape != (channels,):
+        raise ShapeError(f"{op}: bias must have shape ({channels},), got {bias.shape}")
+
+
+def _out_size(op: str, image: tuple[int, ...], kernel: tuple[int, ...], stride, dilation,
+              pad_front, pad_back, x_shape) -> tuple[int, ...]:
+    out = []
+    for size, k, s, d, lo, hi in zip(image, kernel, stride, dilation, pad_front, pad_back):
+        reach = d * (k - 1) + 1
+        if size + lo + hi < reach:
+            raise ShapeError(f"{op}: input of shape {x_shape} is smaller than the kernel: "
+                             f"spatial size {size} + padding {lo + hi} < dilated kernel size "
+                             f"{reach} (kernel {k}, dilation {d})")
+        out.append((size + lo + hi - reach) // s + 1)
+    return tuple(out)
+
+
+def _geometry(spatial_dims: int, kernel, stride, padding, dilation, groups, image,
+              out) -> ConvGeometry:
+    def two(t):
+        return (1, *t) if spatial_dims == 1 else tuple(t)
+
+    pad = two(padding) if spatial_dims == 2 else (0, *padding)
+    return ConvGeometry(two(kernel), two(stride), pad, two(dilation), groups, two(image),
+                        two(out), spatial_dims)
+
+
+def _conv_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride: IntOrTuple,
+             padding: IntOrTuple | str, dilation: IntOrTuple, groups: int) -> Tensor:
+    op = f"conv{spatial_dims}d"
+    x, weight, bias, unbatched = _operands(x, weight, bias, spatial_dims, op)
+    stride = _ints(stride, spatial_dims, "stride", op, 1)
+    dilation = _ints(dilation, spatial_dims, "dilation", op, 1)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    out_channels, in_per_group, *kernel = weight.shape
+    channels, image = x.shape[1], x.shape[2:]
+    if out_channels % groups:
+        raise ShapeError(f"{op}: weight of shape {weight.shape} has {out_channels} output "
+                         f"channels, not divisible by groups={groups}")
+    if channels != in_per_group * groups:
+        raise ShapeError(f"{op}: input of shape {x.shape} has {channels} channels, but weight of "
+                         f"shape {weight.shape} with groups={groups} expects "
+                         f"{in_per_group * groups}")
+    _check_bias(bias, out_channels, op)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got "
+                             f"{padding!r}")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+        total = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
+        front = tuple(t // 2 for t in total)  # an odd total puts the extra zero behind
+        back = tuple(t - f for t, f in zip(total, front))
+    else:
+        front = back = _ints(padding, spatial_dims, "padding", op, 0)
+    out = _out_size(op, image, kernel, stride, dilation, front, back, x.shape)
+    geo = _geometry(spatial_dims, kernel, stride, front, dilation, int(groups), image, out)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    y = Conv.apply(*inputs, geometry=geo)
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def _conv_transpose_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride: IntOrTuple,
+                       padding: IntOrTuple, output_padding: IntOrTuple, groups: int,
+                       dilation: IntOrTuple) -> Tensor:
+    op = f"conv_transpose{spatial_dims}d"
+    x, weight, bias, unbatched = _operands(x, weight, bias, spatial_dims, op)
+    stride = _ints(stride, spatial_dims, "stride", op, 1)
+    dilation = _ints(dilation, spatial_dims, "dilation", op, 1)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
+    padding = _ints(padding, spatial_dims, "padding", op, 0)
+    output_padding = _ints(output_padding, spatial_dims, "output_padding", op, 0)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    in_channels, out_per_group, *kernel = weight.shape
+    if in_channels % groups:
+        raise ShapeError(f"{op}: weight of shape {weight.shape} has {in_channels} input "
+                         f"channels, not divisible by groups={groups}")
+    if x.shape[1] != in_channels:
+        raise ShapeError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels, but weight "
+                         f"of shape {weight.shape} expects {in_channels}")
+    for extra, s, d in zip(output_padding, stride, dilation):
+        if extra >= max(s, d):
+            raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
+                             f"stride {stride} or dilation {dilation}")
+    _check_bias(bias, out_per_group * groups, op)
+    image = tuple((size - 1) * s - 2 * p + d * (k - 1) + extra + 1 for size, s, p, d, k, extra
+                  in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if min(image) < 1:
+        raise ShapeError(f"{op}: input of shape {x.shape} with weight {weight.shape}, stride "
+                         f"{stride}, padding {padding} gives an empty output {image}")
+    geo = _geometry(spatial_dims, kernel, stride, padding, dilation, int(groups), image,
+                    x.shape[2:])
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    y = ConvTranspose.apply(*inputs, geometry=geo)
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
+           padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) as in ``torch.nn.functional.conv1d``.
+
+    ``input`` (N, C_in, L) or (C_in, L); ``weight`` (C_out, C_in / groups, k); ``bias`` (C_out,).
+    ``padding``: an int, "valid" (none) or "same" (output length = input length, stride 1).
+    Output length: ``(L + 2p - d (k - 1) - 1) // s + 1``.
+
+    >>> ag.conv1d(ag.ones((1, 1, 5)), ag.ones((1, 1, 3))).numpy()     # [[[3., 3., 3.]]]
+    """
+    return _conv_nd(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
+           padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) as in ``torch.nn.functional.conv2d``.
+
+    ``input`` (N, C_in, H, W) or (C_in, H, W); ``weight`` (C_out, C_in / groups, kh, kw);
+    ``bias`` (C_out,) or None. ``stride``, ``padding``, ``dilation``: an int or an (h, w) pair;
+    ``padding`` may also be "valid" (none) or "same" (output size = input size, stride 1; an odd
+    total puts the extra zero row/column behind, as PyTorch does).
+    Output size per axis: ``(H + 2p - d (k - 1) - 1) // s + 1``.
+
+    >>> x, w = ag.randn(2, 3, 8, 8), ag.randn(4, 3, 3, 3)
+    >>> ag.conv2d(x, w, padding="same").shape       # (2, 4, 8, 8)
+    """
+    return _conv_nd(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
+                     padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1,
+                     dilation: IntOrTuple = 1) -> Tensor:
+    """1-D transposed convolution as in ``torch.nn.functional.conv_transpose1d``: the gradient
+    of ``conv1d`` with respect to its input. ``weight`` (C_in, C_out / groups, k); output length
+    ``(L - 1) s - 2p + d (k - 1) + output_padding + 1``."""
+    return _conv_transpose_nd(1, input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
+
+
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
+                     padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1,
+                     dilation: IntOrTuple = 1) -> Tensor:
+    """2-D transposed convolution as in ``torch.nn.functional.conv_transpose2d``: the gradient
+    of ``conv2d`` with respect to its input, used to upsample.
+
+    ``input`` (N, C_in, H, W); ``weight`` (C_in, C_out / groups, kh, kw); ``bias`` (C_out,).
+    Output size per axis: ``(H - 1) s - 2p + d (k - 1) + output_padding + 1``.
+
+    >>> ag.conv_transpose2d(ag.randn(1, 4, 7, 7), ag.randn(4, 2, 2, 2), stride=2).shape
+    (1, 2, 14, 14)
+    """
+    return _conv_transpose_nd(2, input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
