@@ -1,6 +1,7 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
-from . import data, init, metrics, optim, train
+from . import data, functional, init, metrics, optim, train
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .layers import (
     Dropout,
     Flatten,
@@ -17,15 +18,18 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L2Loss, MSELos
 from .mlp import MLP
 from .module import Module, Parameter, register_module
 from .perceptron import Perceptron
+from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .rbm import DBN, RBM
 from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
 
 __all__ = [
-    "data", "init", "metrics", "optim", "train",
+    "data", "functional", "init", "metrics", "optim", "train",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
     "Dropout", "Flatten",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "AdaptiveAvgPool2d",
     "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "MLP", "Perceptron", "RBM", "DBN",
     "fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",

@@ -216,8 +216,8 @@ class ConvWeightGrad(Function):
 # --- argument checks and the public functions -------------------------------------------------
 
 
-def _ints(value: IntOrTuple, n: int, what: str, op: str, minimum: int) -> tuple[int, ...]:
-    """``value`` (an int or n ints) as n ints, each at least ``minimum``."""
+def int_tuple(value: IntOrTuple, n: int, what: str, op: str, minimum: int = 0) -> tuple[int, ...]:
+    """``value`` (an int, or n ints in a tuple or list) as n ints, each at least ``minimum``."""
     parts = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     if len(parts) != n or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
                                   for p in parts):
@@ -225,6 +225,12 @@ def _ints(value: IntOrTuple, n: int, what: str, op: str, minimum: int) -> tuple[
     if any(p < minimum for p in parts):
         raise ValueError(f"{op}: {what} must be at least {minimum}, got {value!r}")
     return tuple(int(p) for p in parts)
+
+
+def positive_int(value: Any, what: str, op: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{op}: {what} must be a positive int, got {value!r}")
+    return int(value)
 
 
 def _float_tensor(value: Any, op: str, what: str) -> Tensor:
@@ -290,10 +296,9 @@ def _conv_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride: IntOrTup
              padding: IntOrTuple | str, dilation: IntOrTuple, groups: int) -> Tensor:
     op = f"conv{spatial_dims}d"
     x, weight, bias, unbatched = _operands(x, weight, bias, spatial_dims, op)
-    stride = _ints(stride, spatial_dims, "stride", op, 1)
-    dilation = _ints(dilation, spatial_dims, "dilation", op, 1)
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    stride = int_tuple(stride, spatial_dims, "stride", op, 1)
+    dilation = int_tuple(dilation, spatial_dims, "dilation", op, 1)
+    groups = positive_int(groups, "groups", op)
     out_channels, in_per_group, *kernel = weight.shape
     channels, image = x.shape[1], x.shape[2:]
     if out_channels % groups:
@@ -314,9 +319,9 @@ def _conv_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride: IntOrTup
         front = tuple(t // 2 for t in total)  # an odd total puts the extra zero behind
         back = tuple(t - f for t, f in zip(total, front))
     else:
-        front = back = _ints(padding, spatial_dims, "padding", op, 0)
+        front = back = int_tuple(padding, spatial_dims, "padding", op, 0)
     out = _out_size(op, image, kernel, stride, dilation, front, back, x.shape)
-    geo = _geometry(spatial_dims, kernel, stride, front, dilation, int(groups), image, out)
+    geo = _geometry(spatial_dims, kernel, stride, front, dilation, groups, image, out)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     y = Conv.apply(*inputs, geometry=geo)
     return y.reshape(*y.shape[1:]) if unbatched else y
@@ -327,14 +332,13 @@ def _conv_transpose_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride
                        dilation: IntOrTuple) -> Tensor:
     op = f"conv_transpose{spatial_dims}d"
     x, weight, bias, unbatched = _operands(x, weight, bias, spatial_dims, op)
-    stride = _ints(stride, spatial_dims, "stride", op, 1)
-    dilation = _ints(dilation, spatial_dims, "dilation", op, 1)
+    stride = int_tuple(stride, spatial_dims, "stride", op, 1)
+    dilation = int_tuple(dilation, spatial_dims, "dilation", op, 1)
     if isinstance(padding, str):
         raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
-    padding = _ints(padding, spatial_dims, "padding", op, 0)
-    output_padding = _ints(output_padding, spatial_dims, "output_padding", op, 0)
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    padding = int_tuple(padding, spatial_dims, "padding", op, 0)
+    output_padding = int_tuple(output_padding, spatial_dims, "output_padding", op, 0)
+    groups = positive_int(groups, "groups", op)
     in_channels, out_per_group, *kernel = weight.shape
     if in_channels % groups:
         raise ShapeError(f"{op}: weight of shape {weight.shape} has {in_channels} input "
@@ -352,7 +356,7 @@ def _conv_transpose_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride
     if min(image) < 1:
         raise ShapeError(f"{op}: input of shape {x.shape} with weight {weight.shape}, stride "
                          f"{stride}, padding {padding} gives an empty output {image}")
-    geo = _geometry(spatial_dims, kernel, stride, padding, dilation, int(groups), image,
+    geo = _geometry(spatial_dims, kernel, stride, padding, dilation, groups, image,
                     x.shape[2:])
     inputs = (x, weight) if bias is None else (x, weight, bias)
     y = ConvTranspose.apply(*inputs, geometry=geo)

@@ -30,7 +30,15 @@ from ..errors import ShapeError
 from ..function import Function
 from ..kernels import conv as conv_kernels
 from ..tensor import Tensor
-from .conv import ConvGeometry, IntOrTuple, _batched, _float_tensor, _geometry, _ints
+from .conv import (
+    ConvGeometry,
+    IntOrTuple,
+    _batched,
+    _float_tensor,
+    _geometry,
+    int_tuple,
+    positive_int,
+)
 from .shape import scatter_add
 
 
@@ -142,12 +150,12 @@ def _pool_out_size(op: str, size: int, k: int, s: int, p: int, d: int, ceil_mode
 def _pool_geometry(op: str, spatial_dims: int, x: Tensor, kernel_size: IntOrTuple,
                    stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple,
                    ceil_mode: bool) -> ConvGeometry:
-    kernel = _ints(kernel_size, spatial_dims, "kernel_size", op, 1)
+    kernel = int_tuple(kernel_size, spatial_dims, "kernel_size", op, 1)
     # PyTorch: stride=None (or an empty list) means stride = kernel_size
     stride = kernel if stride is None or stride == [] or stride == () else \
-        _ints(stride, spatial_dims, "stride", op, 1)
-    padding = _ints(padding, spatial_dims, "padding", op, 0)
-    dilation = _ints(dilation, spatial_dims, "dilation", op, 1)
+        int_tuple(stride, spatial_dims, "stride", op, 1)
+    padding = int_tuple(padding, spatial_dims, "padding", op, 0)
+    dilation = int_tuple(dilation, spatial_dims, "dilation", op, 1)
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size "
                          f"{kernel}")
@@ -187,11 +195,7 @@ def _avg_pool_nd(spatial_dims: int, input: Any, kernel_size, stride, padding, ce
     x, unbatched = _batched(_float_tensor(input, op, "input"), spatial_dims, op)
     geo = _pool_geometry(op, spatial_dims, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or \
-                divisor_override < 1:
-            raise ValueError(f"{op}: divisor_override must be a positive int, got "
-                             f"{divisor_override!r}")
-        divisor = np.full(geo.out, float(divisor_override))
+        divisor = np.full(geo.out, float(positive_int(divisor_override, "divisor_override", op)))
     else:
         divisor = _window_counts(geo, count_include_pad)
     return _unbatch(AvgPool.apply(x, geometry=geo, divisor=divisor), unbatched)
@@ -270,7 +274,7 @@ def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | N
         output_size is None else tuple(output_size)
     if len(sizes) != 2:
         raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    out = tuple(x.shape[2 + i] if size is None else _ints(size, 1, "output_size", op, 1)[0]
+    out = tuple(x.shape[2 + i] if size is None else int_tuple(size, 1, "output_size", op, 1)[0]
                 for i, size in enumerate(sizes))
     if min(x.shape[2:]) < 1:
         raise ShapeError(f"{op}: input of shape {x.shape} has an empty spatial axis")
