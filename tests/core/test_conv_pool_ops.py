@@ -206,3 +206,25 @@ def test_shapes_dtypes_and_unbatched_inputs():
 def test_bad_arguments_name_the_op_and_shapes(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_batches_split_into_chunks_give_the_same_results(monkeypatch):
+    """Large batches run through im2col a few images at a time: one image per chunk here."""
+    from autograd_core.ops import conv as conv_module
+
+    rng = np.random.default_rng(11)
+    x, w, b = leaf(rng, 3, 4, 6, 5), leaf(rng, 6, 2, 3, 3), leaf(rng, 6)
+
+    def run():
+        for t in (x, w, b):
+            t.grad = None
+        y = ag.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2)
+        z = ag.conv_transpose2d(y, w, stride=(2, 1), padding=1, groups=2)
+        (z * z).sum().backward()
+        return [z.numpy()] + [t.grad.numpy() for t in (x, w, b)]
+
+    whole = run()
+    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)
+    for chunked, expected in zip(run(), whole, strict=True):
+        np.testing.assert_allclose(chunked, expected, rtol=1e-12, atol=1e-12)
+    assert ag.gradcheck(lambda x, w, b: ag.conv2d(x, w, b, padding="same", groups=2), [x, w, b])
