@@ -13,11 +13,12 @@ The backward follows from that product:
     dL/db    = dL/dy summed over images and positions
 
 Groups split the channels into ``groups`` independent convolutions (one product per group).
-A 1-D convolution is the 2-D one on images of height 1.
+A 1-D convolution is the 2-D one on images of height 1. The columns (kh*kw times the input) are
+built for a few images at a time, and built again in the backward instead of being kept.
 
-The input gradient, seen as a function of ``dL/dy``, is the transposed convolution: so
-``conv_transpose2d(x, w) = Conv.input_grad(x, w)``. Three linear maps close under
-differentiation, which gives gradients of gradients for free:
+The input gradient, seen as a function of ``dL/dy``, is the transposed convolution:
+``conv_transpose2d(x, w)`` is the input gradient of ``conv2d`` with ``dL/dy = x``. Three linear
+maps close under differentiation, which gives gradients of gradients for free:
 
     conv(x, w)           -> d/dx: input_grad(g, w)   d/dw: weight_grad(x, g)
     input_grad(g, w)     -> d/dg: conv(h, w)         d/dw: weight_grad(h, g)
@@ -129,15 +130,6 @@ def _common_dtype(*arrays: np.ndarray) -> list[np.ndarray]:
     return [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
 
 
-def _bias_axes(ndim: int) -> tuple[int, ...]:
-    return (0, *range(2, ndim))
-
-
-def _add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    y += bias.reshape(-1, 1, 1).astype(y.dtype, copy=False)
-    return y
-
-
 def _tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
 
@@ -166,31 +158,43 @@ def _weight_grad(x: Any, g: Any, geo: ConvGeometry, w_shape: tuple[int, ...]) ->
                               w4).reshape(w_shape)
 
 
+def _biased_forward(fn: Function, product, x, weight, bias, geometry: ConvGeometry):
+    """product(x, w) + b, for Conv and ConvTranspose, which save the same values."""
+    fn.geometry = geo = geometry
+    x4, w4 = _common_dtype(geo.as_2d(x), geo.as_2d(weight))
+    y = product(np.ascontiguousarray(x4), w4, geo)
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1).astype(y.dtype, copy=False)
+    fn.save_for_backward(x, weight)
+    return geo.as_public(y)
+
+
+def _with_bias_grad(fn: Function, grad, grad_x, grad_w) -> tuple:
+    """The gradients of (x, w) and, when the op has a bias, of the bias: grad summed over the
+    images and positions."""
+    needs = fn.needs_input_grad
+    if len(needs) == 2:
+        return grad_x, grad_w
+    return grad_x, grad_w, grad.sum(axis=(0, *range(2, grad.ndim))) if needs[2] else None
+
+
 class Conv(Function):
     """y = conv(x, w) + b: see the module docstring for the product and its backward."""
 
     name = "conv"
 
     def forward(self, x, weight, bias=None, *, geometry):
-        self.geometry = geo = geometry
-        x4, w4 = _common_dtype(geo.as_2d(x), geo.as_2d(weight))
-        y = conv_arrays(np.ascontiguousarray(x4), w4, geo)
-        if bias is not None:
-            _add_bias(y, bias)
-        self.save_for_backward(x, weight)
-        return geo.as_public(y)
+        return _biased_forward(self, conv_arrays, x, weight, bias, geometry)
 
     def backward(self, grad, x, weight):
         geo, needs = self.geometry, self.needs_input_grad
-        grad_x = _input_grad(grad, weight, geo) if needs[0] else None
-        grad_w = _weight_grad(x, grad, geo, weight.shape) if needs[1] else None
-        if len(needs) == 2:
-            return grad_x, grad_w
-        return grad_x, grad_w, grad.sum(axis=_bias_axes(grad.ndim)) if needs[2] else None
+        return _with_bias_grad(self, grad,
+                               _input_grad(grad, weight, geo) if needs[0] else None,
+                               _weight_grad(x, grad, geo, weight.shape) if needs[1] else None)
 
 
 class ConvTranspose(Function):
-    """y = conv_transpose(x, w) + b = Conv's input gradient of x, plus b.
+    """y = conv_transpose(x, w) + b: Conv's input gradient with dL/dy = x, plus b.
 
     Its backward swaps the roles: dL/dx = conv(g, w), dL/dw = weight_grad(g, x).
     """
@@ -198,21 +202,13 @@ class ConvTranspose(Function):
     name = "conv_transpose"
 
     def forward(self, x, weight, bias=None, *, geometry):
-        self.geometry = geo = geometry
-        x4, w4 = _common_dtype(geo.as_2d(x), geo.as_2d(weight))
-        y = input_grad_arrays(np.ascontiguousarray(x4), w4, geo)
-        if bias is not None:
-            _add_bias(y, bias)
-        self.save_for_backward(x, weight)
-        return geo.as_public(y)
+        return _biased_forward(self, input_grad_arrays, x, weight, bias, geometry)
 
     def backward(self, grad, x, weight):
         geo, needs = self.geometry, self.needs_input_grad
-        grad_x = _conv(grad, weight, geo) if needs[0] else None
-        grad_w = _weight_grad(grad, x, geo, weight.shape) if needs[1] else None
-        if len(needs) == 2:
-            return grad_x, grad_w
-        return grad_x, grad_w, grad.sum(axis=_bias_axes(grad.ndim)) if needs[2] else None
+        return _with_bias_grad(self, grad,
+                               _conv(grad, weight, geo) if needs[0] else None,
+                               _weight_grad(grad, x, geo, weight.shape) if needs[1] else None)
 
 
 class ConvWeightGrad(Function):
