@@ -16,11 +16,13 @@ from typing import Any
 import numpy as np
 
 import autograd_core as ag
-from autograd_core.ops.conv import int_tuple, positive_int
+from autograd_core.ops.conv import int_tuple
 
 from . import init
-from .layers import as_tensor
-from .module import Module, Parameter, register_module
+from ._checks import positive_int
+from .base import Module
+from .layers import ensure_tensor
+from .module import Parameter, register_module
 
 IntOrTuple = int | tuple[int, ...]
 
@@ -55,9 +57,9 @@ class _ConvNd(Module):
                  padding_mode: str = "zeros", output_padding: IntOrTuple = 0):
         super().__init__()
         layer, n = type(self).__name__, self.spatial_dims
-        self.in_channels = positive_int(in_channels, "in_channels", layer)
-        self.out_channels = positive_int(out_channels, "out_channels", layer)
-        self.groups = positive_int(groups, "groups", layer)
+        self.in_channels = positive_int(layer, "in_channels", in_channels)
+        self.out_channels = positive_int(layer, "out_channels", out_channels)
+        self.groups = positive_int(layer, "groups", groups)
         for label, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % self.groups:
                 raise ValueError(f"{layer}: {label}={channels} must be divisible by "
@@ -99,7 +101,7 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def _checked_input(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         check_rank(self, x, self.spatial_dims)
         channels = x.shape[-self.spatial_dims - 1]
         if channels != self.in_channels:

@@ -11,9 +11,10 @@ from typing import Any
 
 import autograd_core as ag
 
+from .base import Module
 from .conv import IntOrTuple, check_rank, layer_errors
-from .layers import as_tensor
-from .module import Module, register_module
+from .layers import ensure_tensor
+from .module import register_module
 
 
 def _jsonable(value: Any) -> Any:
@@ -38,7 +39,7 @@ class _Pool(Module):
         self.ceil_mode = bool(ceil_mode)
 
     def _pool(self, x: Any, op, **kwargs: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         check_rank(self, x, self.spatial_dims)
         with layer_errors(self):
             return op(x, self.kernel_size, self.stride, self.padding,
@@ -146,7 +147,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = _from_json(output_size)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         check_rank(self, x, 2)
         with layer_errors(self):
             return ag.adaptive_avg_pool2d(x, self.output_size)

@@ -39,6 +39,7 @@ from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..kernels import conv as conv_kernels
 from ..tensor import Tensor
+from .registry import register
 
 IntOrTuple = int | tuple[int, ...]
 
@@ -377,6 +378,7 @@ def _conv_transpose_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride
     return y.reshape(*y.shape[1:]) if unbatched else y
 
 
+@register
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
            padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation) as in ``torch.nn.functional.conv1d``.
@@ -390,6 +392,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
     return _conv_nd(1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@register
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
            padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) as in ``torch.nn.functional.conv2d``.
@@ -406,6 +409,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
     return _conv_nd(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@register
 def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
                      padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1,
                      dilation: IntOrTuple = 1) -> Tensor:
@@ -416,6 +420,7 @@ def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: IntOrTup
                               dilation)
 
 
+@register
 def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
                      padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1,
                      dilation: IntOrTuple = 1) -> Tensor:

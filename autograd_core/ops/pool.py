@@ -39,6 +39,7 @@ from .conv import (
     int_tuple,
     positive_int,
 )
+from .registry import register
 from .shape import scatter_add
 
 
@@ -201,6 +202,7 @@ def _avg_pool_nd(spatial_dims: int, input: Any, kernel_size, stride, padding, ce
     return _unbatch(AvgPool.apply(x, geometry=geo, divisor=divisor), unbatched)
 
 
+@register
 def max_pool1d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
                ceil_mode: bool = False) -> Tensor:
@@ -213,6 +215,7 @@ def max_pool1d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = 
     return _max_pool_nd(1, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@register
 def max_pool2d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
                ceil_mode: bool = False) -> Tensor:
@@ -227,6 +230,7 @@ def max_pool2d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = 
     return _max_pool_nd(2, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@register
 def avg_pool1d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
@@ -238,6 +242,7 @@ def avg_pool1d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = 
                         None)
 
 
+@register
 def avg_pool2d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -262,6 +267,7 @@ def _adaptive_windows(size: int, out: int, dtype: np.dtype) -> np.ndarray:
     return matrix
 
 
+@register
 def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | None]) -> Tensor:
     """Average pooling to a fixed (Ho, Wo), whatever the input's size, as
     ``torch.nn.functional.adaptive_avg_pool2d``; None in ``output_size`` keeps that axis.

@@ -1,10 +1,17 @@
-"""The sliding-window kernels (im2col, col2im, max pooling): numba loops and numpy twins against
-each other and against plain Python loops written from the definitions."""
+"""Kernels of sliding windows (im2col, col2im, max pooling): numba loops and numpy twins against
+each other and against plain Python loops written from the definitions.
+
+The table's 2-D shapes (r, c) become images of (min(r, 6) + 3) x (min(c, 6) + 3) pixels, each
+shape read with another window geometry; the tests below add windows past the image, ties, NaN
+and the argument checks.
+"""
 
 from __future__ import annotations
 
+import kernel_table
 import numpy as np
 import pytest
+from kernel_table import Case, normal
 
 from autograd_core.kernels import conv as KC
 from autograd_core.kernels import use_jit
@@ -39,26 +46,91 @@ def taps(geo):
                     yield oh, ow, i, j, oh * sh - ph + i * dh, ow * sw - pw + j * dw
 
 
-def reference_im2col(x, geo):
+# --- the table -----------------------------------------------------------------------------------
+
+
+def table_geometry(shape):
+    """An image size and a window geometry for the table's (r, c) shape."""
+    h, w = min(shape[0], 6) + 3, min(shape[1], 6) + 3
+    kh, kw, sh, sw, ph, pw, dh, dw = WINDOWS[(shape[0] + 2 * shape[1]) % 3]
+    out_h = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    out_w = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    return (h, w), (kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+
+
+def loop_im2col(x, geo):
     kh, kw, out_w = geo[0], geo[1], geo[9]
-    n, c = x.shape[:2]
+    n, c, h, w = x.shape
     cols = np.zeros((n, c * kh * kw, geo[8] * out_w))
     for oh, ow, i, j, ih, iw in taps(geo):
-        if 0 <= ih < H and 0 <= iw < W:
+        if 0 <= ih < h and 0 <= iw < w:
             cols[:, np.arange(c) * kh * kw + i * kw + j, oh * out_w + ow] = x[:, :, ih, iw]
     return cols
 
 
-def reference_max_pool(x, geo):
+def loop_col2im(cols, size, geo):
+    kh, kw, out_w = geo[0], geo[1], geo[9]
+    n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+    x = np.zeros((n, c, *size))
+    for oh, ow, i, j, ih, iw in taps(geo):
+        if 0 <= ih < size[0] and 0 <= iw < size[1]:
+            x[:, :, ih, iw] += cols[:, np.arange(c) * kh * kw + i * kw + j, oh * out_w + ow]
+    return x
+
+
+def loop_max_pool(x, geo):
+    h, w = x.shape[2:]
     out = np.full((*x.shape[:2], geo[8], geo[9]), -np.inf)
     argmax = np.zeros(out.shape, dtype=np.int64)
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
             for oh, ow, _, _, ih, iw in taps(geo):
-                if 0 <= ih < H and 0 <= iw < W and x[n, c, ih, iw] > out[n, c, oh, ow]:
+                if 0 <= ih < h and 0 <= iw < w and x[n, c, ih, iw] > out[n, c, oh, ow]:
                     out[n, c, oh, ow] = x[n, c, ih, iw]
-                    argmax[n, c, oh, ow] = ih * W + iw
+                    argmax[n, c, oh, ow] = ih * w + iw
     return out, argmax
+
+
+def make_image(rng, shape, dtype):
+    size, geo = table_geometry(shape)
+    return [normal(rng, (2, 2, *size), dtype), geo]
+
+
+def make_cols(rng, shape, dtype):
+    size, geo = table_geometry(shape)
+    return [normal(rng, (2, 2 * geo[0] * geo[1], geo[8] * geo[9]), dtype), size, geo]
+
+
+def make_pool_grad(rng, shape, dtype):
+    x, geo = make_image(rng, shape, dtype)
+    return [normal(rng, (2, 2, geo[8], geo[9]), dtype), loop_max_pool(x, geo)[1], x.shape[2:]]
+
+
+def ref_pool_backward(grad, argmax, size):
+    out = np.zeros((*grad.shape[:2], *size))
+    for index in np.ndindex(grad.shape):
+        out[index[0], index[1], argmax[index] // size[1], argmax[index] % size[1]] += grad[index]
+    return (out,)
+
+
+def max_pool_values(x, geo):
+    """The maxima, and the argmax as floats: the table compares outputs in the input's dtype."""
+    out, argmax = KC.max_pool_forward(x, geo)
+    return out, argmax.astype(x.dtype)
+
+
+CASES = [
+    Case("im2col", "im2col", KC.im2col, make_image, lambda x, geo: (loop_im2col(x, geo),)),
+    Case("col2im", "col2im", KC.col2im, make_cols,
+         lambda cols, size, geo: (loop_col2im(cols, size, geo),)),
+    Case("max_pool_forward", "max_pool_forward", max_pool_values, make_image,
+         lambda x, geo: tuple(a.astype(float) for a in loop_max_pool(x, geo))),
+    Case("max_pool_backward", "max_pool_backward", KC.max_pool_backward, make_pool_grad,
+         ref_pool_backward),
+]
+
+test_matches_reference = kernel_table.test_matches_reference
+test_twins_agree = kernel_table.test_twins_agree
 
 
 def both(fn, *args):
@@ -77,7 +149,7 @@ def test_im2col_col2im(window, extra, dtype):
     geo = geometry(window, extra)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, H, W)).astype(dtype)
-    expected = reference_im2col(x.astype(np.float64), geo)
+    expected = loop_im2col(x.astype(np.float64), geo)
     for cols in both(KC.im2col, x, geo):
         assert cols.dtype == dtype
         np.testing.assert_array_equal(cols, expected)  # copies only: exact
@@ -99,7 +171,7 @@ def test_max_pool(window, extra, dtype):
     geo = (*geo[:8], min(out_h, (H + ph - 1) // sh + 1), min(out_w, (W + pw - 1) // sw + 1))
     rng = np.random.default_rng(1)
     x = rng.integers(-3, 4, (2, 3, H, W)).astype(dtype)  # small integers: many ties
-    expected_out, expected_argmax = reference_max_pool(x, geo)
+    expected_out, expected_argmax = loop_max_pool(x, geo)
     for out, argmax in both(KC.max_pool_forward, x, geo):
         np.testing.assert_array_equal(out, expected_out)
         np.testing.assert_array_equal(argmax, expected_argmax)  # ties: the first maximum
