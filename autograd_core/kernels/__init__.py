@@ -29,6 +29,7 @@ from .activation import (
     gibbs_sample,
     sigmoid_forward,
 )
+from .conv import col2im, im2col, max_pool_backward, max_pool_forward
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
@@ -42,11 +43,15 @@ __all__ = [
     "adam_update_many",
     "bias_act_backward",
     "bias_act_forward",
+    "col2im",
     "get",
     "gibbs_sample",
+    "im2col",
     "jit_enabled",
     "matmul",
     "matmul_nt",
+    "max_pool_backward",
+    "max_pool_forward",
     "names",
     "sgd_update",
     "sgd_update_many",
