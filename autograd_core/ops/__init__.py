@@ -14,11 +14,13 @@ from ..errors import DTypeError
 from ..tensor import Tensor
 from . import (  # noqa: F401  (fill OPS)
     activation,
+    conv,
     elementwise,
     embedding,
     fused,
     linalg,
     norm,
+    pool,
     recurrent,
     reduce,
     shape,
