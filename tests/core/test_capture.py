@@ -277,6 +277,16 @@ def test_dropout_op_gradient_is_its_mask():
         ag.dropout(x, 1.5)
 
 
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 2)])
+def test_dropout_gradcheck_with_a_fixed_mask(shape):
+    def seeded(a):
+        ag.manual_seed(11)  # one mask for every evaluation of the central differences
+        return ag.dropout(a, 0.4)
+    x = ag.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    assert ag.gradcheck(seeded, [x])
+    assert ag.gradgradcheck(lambda a: seeded(a) * a, [x])
+
+
 def test_fit_with_jit_and_class_weight_gives_the_same_history():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((64, 12)).astype(np.float32)
