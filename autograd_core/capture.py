@@ -45,6 +45,11 @@ of these raises ``CaptureError`` while recording, never a wrong replay.
 loading new weights between steps is seen. After a replayed step, ``p.grad`` holds this step's
 gradient as after an eager one.
 
+Recording swaps Tensor's read methods for refusing ones while the step runs, so record in one
+thread at a time. Values computed outside the ops from state that persists between calls (e.g. in
+numpy from a module's buffers) are frozen into the plan if they do not change between the two
+recordings; ``check=True`` finds them.
+
 ``check=True`` runs every call both ways: eagerly, then (after putting parameters, gradients,
 optimizer state and the random generator back) by replaying the plan, and raises ``CaptureError``
 naming the first op whose output differs.
@@ -573,7 +578,9 @@ class Captured:
                 raise CaptureError(f"ag.jit check: after the replay a leaf of shape "
                                    f"{tensor.shape} (a parameter or its gradient) differs from "
                                    "eager")
-        return result if _same_value(_flat(result), _flat(expected)) else _result_error()
+        if not _same_value(_flat(result), _flat(expected)):
+            raise CaptureError("ag.jit check: the replayed step returned other values than eager")
+        return result
 
     def explain(self) -> str:
         """Every plan recorded so far, as text: one line per op, with slots and shapes."""
@@ -601,10 +608,6 @@ def _flat(value: Any) -> list:
     if isinstance(value, dict):
         return [x for v in value.values() for x in _flat(v)]
     return [value]
-
-
-def _result_error() -> Any:
-    raise CaptureError("ag.jit check: the replayed step returned other values than eager")
 
 
 def jit(function: Callable | None = None, *, check: bool = False) -> Any:

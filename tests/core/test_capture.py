@@ -323,3 +323,12 @@ def test_conv_net_replays_like_eager():
         results.append(_train(model, nn.optim.Adam(model.parameters(), lr=1e-2),
                               nn.CrossEntropyLoss(), x, y, jit))
     _assert_same(*results)
+
+
+def test_batch_norm_in_training_raises_rather_than_freezing_its_batch_statistics():
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 6), nn.BatchNorm1d(6), nn.Linear(6, 4))
+    opt = nn.optim.SGD(model.parameters(), lr=0.01)
+    x, y = _batches(3, 8)
+    with pytest.raises(ag.CaptureError, match="batch_norm"):
+        _train(model, opt, nn.CrossEntropyLoss(), x, y, jit=True)
