@@ -285,8 +285,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     ``val_loss`` and ``val_<metric>`` from ``evaluate`` on the validation data. The model is left
     in the training/eval mode it had before.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    check_epochs("fit", epochs)
     loader = _loader("fit", data, batch_size, shuffle, seed)
     if loader.y is None:
         raise ValueError("fit: the training DataLoader has no targets; build it as "
@@ -294,15 +293,31 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     val_loader = None if validation_data is None else _loader("fit validation_data",
                                                               validation_data, None)
     metric_fns = _metric_fns(metrics)
+    return run_epochs(model, lambda: _train_epoch(model, loss, optimizer, loader, metric_fns),
+                      epochs, loss, val_loader, metrics, callbacks, verbose)
+
+
+def check_epochs(caller: str, epochs: Any) -> None:
+    """Raise a clear ValueError unless ``epochs`` is a non-negative integer."""
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"{caller}: epochs must be a non-negative integer, got {epochs!r}")
+
+
+def run_epochs(model: Module, train_epoch: Callable[[], dict[str, float]], epochs: int,
+               loss: Callable, val_loader: DataLoader | None, metrics: Sequence | None,
+               callbacks: Sequence[Callback] | None, verbose: int, desc: str = "fit") -> History:
+    """``fit``'s outer loop around ``train_epoch()`` (one pass; returns its logs): validation,
+    History, progress bar and callbacks. ``nn.distributed.fit`` runs its epochs through it too.
+    """
     callbacks = list(callbacks or [])
     history = History()
     was_training = model.training
     for callback in callbacks:
         callback.on_train_begin(model)
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not verbose, leave=True)
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=not verbose, leave=True)
     try:
         for epoch in bar:
-            logs = _train_epoch(model, loss, optimizer, loader, metric_fns)
+            logs = train_epoch()
             if val_loader is not None:
                 val_logs = evaluate(model, loss, val_loader, metrics)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
