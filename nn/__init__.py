@@ -1,6 +1,6 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
-from . import data, init, metrics, optim, train
+from . import data, distributed, init, metrics, optim, train
 from .layers import (
     Dropout,
     Flatten,
@@ -22,7 +22,7 @@ from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, evaluate, fit, predict
 
 __all__ = [
-    "data", "init", "metrics", "optim", "train",
+    "data", "distributed", "init", "metrics", "optim", "train",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
     "Dropout", "Flatten",
