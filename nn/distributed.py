@@ -31,9 +31,9 @@ Gradient averaging (``gradient_sync``):
 Data: ``(x, y)`` arrays are put in the object store once; workers read them as zero-copy
 read-only numpy views (a worker copies only its shard of a shuffled batch, as ``DataLoader``
 does). A ``ray.data.Dataset`` with columns ``"x"`` and ``"y"`` is materialised once into the
-object store as one ``x`` and one ``y`` array (a Ray task concatenates its blocks; the driver
-never holds the data), then sharded exactly like arrays; it must fit in the cluster's object
-store.
+object store as one ``x`` and one ``y`` array, rows in the Dataset's order (a Ray task
+concatenates its blocks; the driver never holds the data), then sharded exactly like arrays; it
+must fit in the cluster's object store.
 
 Sweeps: ``TuneReport`` is a callback that reports each epoch's logs to Ray Tune, so schedulers
 such as ASHA can stop bad trials (see ``examples/sweep_digits.py``); ``report_partial_fits``
@@ -305,7 +305,9 @@ def _materialise(ray, dataset) -> tuple[Any, int]:
     if not {"x", "y"} <= set(columns or []):
         raise ValueError(f"nn.distributed.fit: the Dataset needs columns 'x' and 'y', it has "
                          f"{columns}; rename them with dataset.rename_columns({{...}})")
-    blocks = dataset.select_columns(["x", "y"]).to_numpy_refs()
+    pairs = dataset.select_columns(["x", "y"])
+    pairs.context.execution_options.preserve_order = True  # the Dataset's row order, every time
+    blocks = pairs.to_numpy_refs()
     # the concatenation runs where the blocks are, not on the driver
     concatenate = ray.remote(num_cpus=0)(_concatenate_blocks)
     ref = concatenate.remote(*blocks)

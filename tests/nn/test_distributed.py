@@ -25,7 +25,25 @@ def cluster(request):
 
     # the workers cannot import this test module: send its functions by value
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+    # Fresh worker processes would spend seconds loading the Numba kernels for a few tiny steps;
+    # the numpy twins (tested against the kernels elsewhere) keep these tests short. The workers
+    # inherit the environment of the Ray processes that ray.init starts.
+    saved = os.environ.get("AUTOGRAD_CORE_JIT")
+    os.environ["AUTOGRAD_CORE_JIT"] = "0"
+    try:
+        for attempt in range(2):
+            try:
+                ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+                break
+            except Exception:  # on an overloaded machine the raylet may miss Ray's 30 s start
+                ray.shutdown()
+                if attempt:
+                    raise
+    finally:
+        if saved is None:
+            del os.environ["AUTOGRAD_CORE_JIT"]
+        else:
+            os.environ["AUTOGRAD_CORE_JIT"] = saved
     request.addfinalizer(ray.shutdown)
     return ray
 
@@ -80,9 +98,8 @@ def test_import_nn_does_not_import_ray():
 
 @pytest.mark.parametrize("optimizer_fn, sync, shuffle", [
     (functools.partial(nn.optim.SGD, lr=0.1, momentum=0.9), "collective", False),
-    (functools.partial(nn.optim.Adam, lr=1e-2), "collective", True),
     (functools.partial(nn.optim.Adam, lr=1e-2), "driver", True),
-], ids=["sgd-momentum-collective", "adam-collective-shuffled", "adam-driver-shuffled"])
+], ids=["sgd-momentum-collective", "adam-driver-shuffled"])
 def test_two_workers_match_single_process_fit_each_epoch(cluster, optimizer_fn, sync, shuffle):
     # 149 rows, 2 x 16 per step: the last global batch (21 rows) splits unevenly, 10 + 11
     data, per_worker, epochs, seed = digits(149), 16, 2, 7
@@ -101,19 +118,17 @@ def test_two_workers_match_single_process_fit_each_epoch(cluster, optimizer_fn, 
         {key: np.dtype(np.float64) for key in ref_states[-1]}
 
 
-def test_ray_dataset_input_matches_arrays(cluster):
-    x, y = digits(96)
-    dataset = ray.data.from_items([{"x": row, "y": label} for row, label in zip(x, y)])
+def test_ray_dataset_input_matches_single_process_fit(cluster):
+    data = digits(96)
+    dataset = ray.data.from_items([{"x": row, "y": label} for row, label in zip(*data)])
     sgd = functools.partial(nn.optim.SGD, lr=0.1, momentum=0.9)
-    fits = [nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), sgd, data, epochs=1,
-                               batch_size=8, seed=1, verbose=0, gradient_sync="driver",
-                               validation_data=(x, y), timeout=120)
-            for data in ((x, y), dataset)]
-    (model_a, history_a), (model_b, history_b) = fits
-    for key, value in model_a.state_dict().items():
-        np.testing.assert_array_equal(model_b.state_dict()[key], value)
-    assert history_a.history == history_b.history
-    assert set(history_a.history) == {"loss", "val_loss"}
+    record = WeightsPerEpoch()
+    _, history = nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), sgd, dataset, epochs=1,
+                                    batch_size=8, shuffle=True, seed=1, metrics=["accuracy"],
+                                    callbacks=[record], verbose=0, gradient_sync="driver",
+                                    timeout=120)
+    ref_states, ref_history = single_process_run(sgd, data, 1, 16, True, 1)
+    assert_same_runs(record.states, history, ref_states, ref_history)
 
 
 def test_exception_in_a_worker_names_it_and_the_original_error(cluster):
