@@ -13,74 +13,26 @@ from . import random
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import backward
 from .errors import AutogradError, DTypeError, ShapeError
-from .function import Function
+from .function import Function, register_library_folder
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
-from .ops import (
-                  abs,
-                  add,
-                  astype,
-                  broadcast_to,
-                  clip,
-                  concatenate,
-                  divide,
-                  equal,
-                  exp,
-                  expand_dims,
-                  flatten,
-                  greater,
-                  greater_equal,
-                  leaky_relu,
-                  less,
-                  less_equal,
-                  linear,
-                  log,
-                  log_softmax,
-                  logsumexp,
-                  matmul,
-                  max,
-                  maximum,
-                  mean,
-                  min,
-                  minimum,
-                  multiply,
-                  negative,
-                  not_equal,
-                  power,
-                  relu,
-                  reshape,
-                  sigmoid,
-                  softmax,
-                  softmax_cross_entropy,
-                  softplus,
-                  sqrt,
-                  squeeze,
-                  stack,
-                  subtract,
-                  sum,
-                  swapaxes,
-                  tanh,
-                  transpose,
-                  var,
-                  where,
-)
+from .ops import registry as _registry
 from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
+
+__version__ = "0.2.0"
+
+# The ops (add, exp, sum, reshape, linear ...) come from their one declaration in ops/registry.
+globals().update(_registry.public_functions())
 
 __all__ = [
     "Tensor", "tensor", "draw", "explain", "Function", "backward", "grad", "value_and_grad",
     "gradcheck", "gradgradcheck", "GradcheckError", "AutogradError", "ShapeError", "DTypeError",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "name_scope",
-    "set_default_dtype", "get_default_dtype", "manual_seed", "random",
+    "set_default_dtype", "get_default_dtype", "manual_seed", "random", "register_library_folder",
     "zeros", "ones", "full", "zeros_like", "ones_like", "eye", "arange", "rand", "randn",
-    "add", "subtract", "multiply", "divide", "power", "negative", "matmul", "astype",
-    "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "clip",
-    "sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax",
-    "reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims", "broadcast_to",
-    "maximum", "minimum", "where", "concatenate", "stack",
-    "linear", "softmax_cross_entropy",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    *_registry.public_functions(),
 ]
 
 

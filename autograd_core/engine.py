@@ -122,13 +122,14 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool):
     return Tensor._wrap(seed) if create_graph else seed
 
 
-def _as_tensor(grad) -> Tensor:
+def _grad_tensor(grad) -> Tensor:
+    """A gradient as a Tensor: one already (create_graph), or an array wrapped without a copy."""
     return grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
 
 
 def _run_hooks(tensor: Tensor, grad):
     for hook in tensor._hooks:
-        replaced = hook(_as_tensor(grad))
+        replaced = hook(_grad_tensor(grad))
         if replaced is not None:
             replacement = replaced if isinstance(grad, Tensor) else to_array(replaced)
             if replacement.shape != tensor.shape:
@@ -199,7 +200,7 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                 if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:
                     input_grad = _fit_to_input(input_grad, inp, node.name)
                 if anomaly:
-                    check_finite(_as_tensor(input_grad).data, node.name, "backward gradient",
+                    check_finite(_grad_tensor(input_grad).data, node.name, "backward gradient",
                                  node.created_at)
                 key = id(inp)
                 previous = grads.get(key)

@@ -41,17 +41,31 @@ from .tensor import Tensor
 
 RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
-# Frames from these folders are engine internals; the "user line" is the first frame outside.
-_LIBRARY_DIRS = tuple(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + pkg + os.sep
-    for pkg in ("autograd_core", "nn")
-)
+# Frames from these folders are library internals; the "user line" is the first frame outside.
+_library_folders: tuple[str, ...] = ()
+
+
+def register_library_folder(path: str) -> None:
+    """Treat code under the folder ``path`` as library code: error messages and
+    ``detect_anomaly`` then point at the first line of the caller's code outside it.
+
+    A library built on autograd_core registers its package folder once, on import::
+
+        ag.register_library_folder(os.path.dirname(os.path.abspath(__file__)))
+    """
+    global _library_folders
+    folder = os.path.join(os.path.abspath(path), "")
+    if folder not in _library_folders:
+        _library_folders = (*_library_folders, folder)
+
+
+register_library_folder(os.path.dirname(os.path.abspath(__file__)))
 
 
 def creation_site() -> str:
-    """``file:line in function: source`` of the innermost frame outside autograd_core and nn."""
+    """``file:line in function: source`` of the innermost frame outside the library folders."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+    while frame is not None and frame.f_code.co_filename.startswith(_library_folders):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
@@ -78,6 +92,12 @@ class Function:
 
     __slots__ = ("inputs", "__dict__")
     name: ClassVar[str] = "function"
+    # How pictures and narrations write the op (autograd_core.viz). ``symbol``: drawn in a circle
+    # and written between two operands ("a + b") or before one ("-a"); None: "name(a, b)".
+    # ``derivative``: d out / d input i as text, with {0}, {1} the inputs' names and {out} the
+    # output's; ops that give one must take no parameters (viz reruns them on the values).
+    symbol: ClassVar[str | None] = None
+    derivative: ClassVar[tuple[str, ...] | None] = None
     # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
     saved: tuple = ()
     scope: str | None = None
@@ -155,10 +175,6 @@ class Function:
                     value = next((t for t in self.inputs if t.data is value), value)
             resolved.append(value)
         return tuple(resolved)
-
-    def release(self) -> None:
-        """Drop the saved values; a later backward through this node raises a clear error."""
-        self.saved = RELEASED
 
     @property
     def released(self) -> bool:

@@ -86,9 +86,3 @@ def name_scope(name: str) -> Iterator[None]:
         yield
     finally:
         state.scopes = state.scopes[:-1]
-
-
-def current_scope() -> str | None:
-    """The ``/``-joined scope of nodes created now, or None outside any scope."""
-    return "/".join(state.scopes) if state.scopes else None
-

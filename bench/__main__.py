@@ -11,8 +11,8 @@ Sections (each module also runs alone, e.g. ``python -m bench.mlp``):
 
 Inside a section the contestants run in one process, interleaved round by round, and each is
 summarised by its median (see ``bench.harness``). The report, with the machine's description and
-a check of the targets of issue 6, is printed and written to ``bench/RESULTS.md``; everything
-below the notes marker of an existing RESULTS.md is kept.
+a check of the project's speed targets (``targets`` below), is printed and written to
+``bench/RESULTS.md``; everything below the notes marker of an existing RESULTS.md is kept.
 
 Run: ``.venv/bin/python -m bench [--rounds 15] [--only mlp micrograd ...] [--no-write]``
 """
@@ -108,7 +108,7 @@ def _rbm_speedup(text: str) -> float | None:
 
 
 def targets(results: list[Result], rbm_text: str) -> str:
-    """The targets of issue 6 against this run."""
+    """The project's speed targets, each against this run: met or MISSED."""
     rows = []
 
     def check(what: str, value: float | None, limit: float, unit: str = "x",
@@ -136,7 +136,7 @@ def targets(results: list[Result], rbm_text: str) -> str:
         check(f"import {module}", found[0] if found else None, 0.2, " s")
     warm = [r.seconds for r in results if r.contestant == "Numba warm"]
     check("first MLP step with a warm Numba cache", warm[0] if warm else None, 0.3, " s")
-    return markdown_table(["target (issue 6)", "this run", ""], rows)
+    return markdown_table(["target", "this run", ""], rows)
 
 
 def main() -> None:

@@ -2,15 +2,17 @@
 
 - ``import autograd_core`` and ``import nn``: each timed in fresh interpreters (median of several),
   as the wall time of the import statement alone; the child also reports whether numba got
-  imported (it must not be: kernels compile lazily). Target: under 0.2 s each.
+  imported (it must not be: kernels compile lazily).
 - Numba's first use: a fresh interpreter imports nn and runs one training step of the benchmark
   MLP (784-256-256-10, batch 16, SGD, and an Adam step), which compiles or loads every kernel an
   MLP uses. "Cold" runs with an empty ``NUMBA_CACHE_DIR`` (everything compiles); "warm" runs
   again with the cache the cold run filled (everything loads). Reported: the time of that first
-  step, and the best of 5 repeats in the same process (steady state). Target, warm: < 0.3 s.
-  The warm time is mostly Numba's own start: ``import numba`` (~0.15 s with numpy loaded), then
-  on the first dispatch the typing registries and ``scipy.linalg`` (numba checks for a BLAS),
-  ~0.3 s; each cached kernel then loads in ~4 ms.
+  step, and the best of 5 repeats in the same process (steady state). The warm time is mostly
+  Numba's own start: ``import numba``, then on the first dispatch its typing registries and
+  ``scipy.linalg`` (numba checks for a BLAS); each cached kernel then loads quickly.
+
+The targets for both figures are checked by ``python -m bench`` (``bench.__main__.targets``);
+the measured figures belong in ``bench/RESULTS.md``.
 
 Run: ``.venv/bin/python -m bench.imports [--rounds 7]``
 """

@@ -1,6 +1,6 @@
 """Benchmark: the engine's per-op overhead, against hand-written numpy (and PyTorch if installed).
 
-Two workloads (issue 2):
+Two workloads:
 
 - ``chain200``: 200 small elementwise ops on a float32 vector of 64 elements, cycling through
   mul-by-weight, add-constant, tanh and sigmoid; forward and backward. Reported in microseconds

@@ -1,6 +1,6 @@
 """Benchmark: one epoch of CD-1 training of an RBM, nn.RBM against scikit-learn, numpy, PyTorch.
 
-The task (issue 5): 2000 binary samples of 784 features, 256 hidden units, mini-batches of 20,
+The task: 2000 binary samples of 784 features, 256 hidden units, mini-batches of 20,
 one pass over the data, float32. The data are random Bernoulli(0.2) pixels (seed 0), about the
 density of binarised MNIST; the time of a CD step does not depend on the pixel values.
 
@@ -13,7 +13,8 @@ once, so load on the machine hits them alike):
 - ``sklearn``: ``BernoulliRBM(n_components=256, learning_rate=0.1, batch_size=20, n_iter=1).fit``
   on float64 data (its usual dtype) and on float32 data (which it keeps); it runs PCD-1, which
   costs the same as CD-1;
-- ``numpy``: a plain hand-written float32 CD-1 loop (the reference point of the issue);
+- ``numpy``: a plain hand-written float32 CD-1 loop, the floor that an implementation on numpy is
+  measured against;
 - ``torch``: the same loop in PyTorch on the CPU, only if torch is importable.
 
 ``fit`` includes input validation and initialisation for both libraries. The other libraries

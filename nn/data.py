@@ -13,10 +13,13 @@ do not require grad), so a batch goes straight into a model and a loss:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 import autograd_core as ag
+
+from ._checks import positive_int, seed_or_none
 
 __all__ = [
     "DataLoader", "train_test_split", "StandardScaler", "as_array",
@@ -41,6 +44,13 @@ def as_array(values, name: str = "values") -> np.ndarray:
         raise TypeError(f"{name}: expected numbers or an array, got {type(values).__name__} "
                         f"(numpy dtype {array.dtype})")
     return array
+
+
+def generator_for(where: str, seed: int | None) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for an integer seed; for None, ``ag.random.get_generator()``
+    (so that ``ag.manual_seed`` governs the draws)."""
+    seed = seed_or_none(where, seed)
+    return np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
 
 
 def _check_same_length(caller: str, arrays: dict[str, np.ndarray]) -> int:
@@ -75,17 +85,14 @@ class DataLoader:
 
     def __init__(self, x, y=None, batch_size: int = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
-                             f"{batch_size!r}")
         self.x = as_array(x, "DataLoader x")
         self.y = None if y is None else as_array(y, "DataLoader y")
         arrays = {"x": self.x} if self.y is None else {"x": self.x, "y": self.y}
         self.num_samples = _check_same_length("DataLoader", arrays)
-        self.batch_size = int(batch_size)
+        self.batch_size = positive_int("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        seed = seed_or_none("DataLoader", seed)
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self) -> int:
@@ -137,7 +144,7 @@ def train_test_split(x, y, test_size: float | int = 0.25, seed: int | None = Non
     if not 0 < n_test < n:
         raise ValueError(f"train_test_split: test_size={test_size!r} leaves an empty part of "
                          f"{n} samples")
-    rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
+    rng = generator_for("train_test_split", seed)
     if stratify is None:
         test_index = rng.permutation(n)[:n_test]
     else:
@@ -214,19 +221,23 @@ class StandardScaler:
 
 # -- bundled data sets (offline) -----------------------------------------------------------------
 
+_DIGITS_FILE = Path(__file__).with_name("datasets") / "digits.npz"
+
+
 def load_digits(flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The 1797 handwritten digits (8x8 grey images, 10 classes) that ship with scikit-learn.
+    """The 1797 handwritten digits (8x8 grey images, 10 classes) of the UCI "Optical Recognition
+    of Handwritten Digits" set (Alpaydin and Kaynak, CC BY 4.0), bundled with ``nn``.
 
-    Returns ``x`` float32 scaled to [0, 1] (pixel / 16), shape (1797, 64) or (1797, 8, 8) with
-    ``flatten=False``, and ``y`` int64 labels 0-9, shape (1797,).
+    The same arrays as scikit-learn's ``load_digits``. Returns ``x`` float32 scaled to [0, 1]
+    (pixel / 16), shape (1797, 64) or (1797, 8, 8) with ``flatten=False``, and ``y`` int64
+    labels 0-9, shape (1797,).
     """
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    bunch = sklearn_digits()
-    x = (bunch.images / 16.0).astype(np.float32)
-    if flatten:
-        x = x.reshape(len(x), -1)
-    return x, bunch.target.astype(np.int64)
+    with np.load(_DIGITS_FILE, allow_pickle=False) as archive:
+        pixels, targets = archive["pixels"], archive["targets"]
+    x = (pixels / np.float32(16)).astype(np.float32)
+    if not flatten:
+        x = x.reshape(len(x), 8, 8)
+    return x, targets.astype(np.int64)
 
 
 _GATES = {
@@ -262,9 +273,8 @@ def noisy_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: 
     Returns ``x`` and ``y`` as float32 columns of shape (n, 1), ready for ``Linear(1, 1)`` and
     ``MSELoss``. ``seed=None`` draws from ``ag.random.get_generator()``.
     """
-    if n < 1:
-        raise ValueError(f"noisy_line: n must be positive, got {n}")
-    rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
+    n = positive_int("noisy_line", "n", n)
+    rng = generator_for("noisy_line", seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 1))
     y = slope * x + intercept + noise * rng.standard_normal((n, 1))
     return x.astype(np.float32), y.astype(np.float32)

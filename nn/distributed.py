@@ -51,26 +51,24 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 import autograd_core as ag
 
+from ._checks import non_negative_int, positive_int
+from .base import Module
 from .data import _check_same_length, as_array
 from .train import (
     Callback,
     History,
     _loader,
     _metric_fns,
-    check_epochs,
     get_loss,
     get_optimizer,
     run_epochs,
 )
-
-if TYPE_CHECKING:
-    from .module import Module
 
 __all__ = ["fit", "WorkerError", "TuneReport", "report_partial_fits"]
 
@@ -220,8 +218,6 @@ class _Replica:
 
 
 def _build_model(model_fn: Callable[[], Module]) -> Module:
-    from .module import Module
-
     model = model_fn()
     if not isinstance(model, Module):
         raise TypeError(f"nn.distributed.fit: model_fn must return an nn.Module, got "
@@ -390,11 +386,9 @@ def fit(model_fn: Callable[[], Module], loss: Callable | str, optimizer_fn: Call
     """
     import ray
 
-    check_epochs("nn.distributed.fit", epochs)
-    for name, value in (("batch_size", batch_size), ("num_workers", num_workers)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"nn.distributed.fit: {name} must be a positive integer, got "
-                             f"{value!r}")
+    epochs = non_negative_int("nn.distributed.fit", "epochs", epochs)
+    batch_size = positive_int("nn.distributed.fit", "batch_size", batch_size)
+    num_workers = positive_int("nn.distributed.fit", "num_workers", num_workers)
     if gradient_sync not in SYNC_MODES:
         raise ValueError(f"nn.distributed.fit: gradient_sync must be one of {SYNC_MODES}, got "
                          f"{gradient_sync!r}")
@@ -521,7 +515,7 @@ def report_partial_fits(estimator, x, epochs: int, metrics: Iterable[str] | None
     ...     rbm = nn.RBM(64, config["n_hidden"], lr=config["lr"], seed=0, verbose=0)
     ...     nn.distributed.report_partial_fits(rbm, x_binary, epochs=20)
     """
-    check_epochs("report_partial_fits", epochs)
+    epochs = non_negative_int("report_partial_fits", "epochs", epochs)
     names = None if metrics is None else list(metrics)
     estimator.reset_parameters()
     for epoch in range(epochs):

@@ -33,6 +33,8 @@ import numpy as np
 
 import autograd_core as ag
 
+from ._checks import real_number
+
 T = TypeVar("T", ag.Tensor, np.ndarray)
 
 _LINEAR_GAIN = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d")
@@ -68,9 +70,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise ValueError(f"nn.init.calculate_gain: negative slope {slope!r} is not a number")
+        slope = real_number("nn.init.calculate_gain", "param (the negative slope)",
+                            0.01 if param is None else param)
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4

@@ -18,10 +18,12 @@ import numpy as np
 import autograd_core as ag
 
 from . import init
-from .module import Module, Parameter, module_from_config, module_to_config, register_module
+from ._checks import positive_int, probability
+from .base import Module
+from .module import Parameter, module_from_config, module_to_config, register_module
 
 
-def as_tensor(x: Any) -> ag.Tensor:
+def ensure_tensor(x: Any) -> ag.Tensor:
     """``x`` itself if a Tensor, else a Tensor wrapping it (``ag.tensor``'s dtype rules)."""
     return x if isinstance(x, ag.Tensor) else ag.Tensor(x)
 
@@ -44,20 +46,18 @@ class Linear(Module):
     >>> hidden = nn.Linear(784, 256, activation="relu")      # Linear + ReLU, one node
     """
 
-    ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
+    #: The activations ``ag.linear`` fuses into the layer ("identity" is accepted as None).
+    FUSED_ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  activation: str | None = None):
         super().__init__()
-        if activation not in self.ACTIVATIONS and activation != "identity":
-            raise ValueError(f"Linear: activation must be one of {list(self.ACTIVATIONS)}, got "
-                             f"{activation!r}")
+        if activation not in self.FUSED_ACTIVATIONS and activation != "identity":
+            raise ValueError(f"Linear: activation must be one of "
+                             f"{list(self.FUSED_ACTIVATIONS)}, got {activation!r}")
         self.activation = None if activation == "identity" else activation
-        for label, n in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"Linear: {label} must be a positive integer, got {n!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
         dtype = ag.get_default_dtype()
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
@@ -71,7 +71,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected an input "
                                 f"whose last dimension is {self.in_features}, got shape "
@@ -97,7 +97,7 @@ class _Activation(Module):
     op: str
 
     def forward(self, x: Any) -> ag.Tensor:
-        return getattr(ag, self.op)(as_tensor(x))
+        return getattr(ag, self.op)(ensure_tensor(x))
 
     def get_config(self) -> dict[str, Any]:
         return {}
@@ -144,7 +144,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> ag.Tensor:
-        return ag.leaky_relu(as_tensor(x), self.negative_slope)
+        return ag.leaky_relu(ensure_tensor(x), self.negative_slope)
 
     def get_config(self) -> dict[str, Any]:
         return {"negative_slope": self.negative_slope}
@@ -162,7 +162,7 @@ class Softmax(Module):
         self.dim = int(dim)
 
     def forward(self, x: Any) -> ag.Tensor:
-        return ag.softmax(as_tensor(x), axis=self.dim)
+        return ag.softmax(ensure_tensor(x), axis=self.dim)
 
     def get_config(self) -> dict[str, Any]:
         return {"dim": self.dim}
@@ -181,12 +181,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = probability("Dropout", "p", p)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         if not self.training or self.p == 0:
             return x
         if self.p == 1:
@@ -212,7 +210,7 @@ class Flatten(Module):
         self.end_dim = int(end_dim)
 
     def forward(self, x: Any) -> ag.Tensor:
-        return ag.flatten(as_tensor(x), self.start_dim, self.end_dim)
+        return ag.flatten(ensure_tensor(x), self.start_dim, self.end_dim)
 
     def get_config(self) -> dict[str, Any]:
         return {"start_dim": self.start_dim, "end_dim": self.end_dim}

@@ -27,8 +27,8 @@ import numpy as np
 import autograd_core as ag
 from autograd_core.function import Function
 
-from .layers import as_tensor
-from .module import Module
+from .base import Module
+from .layers import ensure_tensor
 
 Reduction = Literal["mean", "sum", "none"]
 
@@ -52,7 +52,7 @@ class _Loss(Module):
 
     def _pair(self, prediction: Any, target: Any) -> tuple[ag.Tensor, ag.Tensor]:
         """Both as tensors of the same shape; an array target takes the prediction's dtype."""
-        prediction = as_tensor(prediction)
+        prediction = ensure_tensor(prediction)
         if prediction.dtype.kind != "f":
             raise ag.DTypeError(f"{type(self).__name__}: the prediction must be floating point, "
                                 f"got {prediction.dtype} of shape {prediction.shape}")
@@ -166,7 +166,7 @@ class CrossEntropyLoss(_Loss):
     """
 
     def forward(self, prediction: Any, target: Any) -> ag.Tensor:
-        logits = as_tensor(prediction)
+        logits = ensure_tensor(prediction)
         if logits.ndim != 2 or logits.dtype.kind != "f":
             raise ag.ShapeError(f"CrossEntropyLoss: expected floating logits of shape (N, C), got "
                                 f"shape {logits.shape} {logits.dtype}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from ._checks import positive_int_list, probability
+from .base import Module
 from .layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
-from .module import Module, NotDescribableError, module_to_config, register_module
+from .module import NotDescribableError, module_to_config, register_module
 
 #: Activation names accepted by ``MLP`` (and ``Perceptron``), with the layer each one builds.
-ACTIVATIONS: dict[str, type[Module]] = {
+ACTIVATION_LAYERS: dict[str, type[Module]] = {
     "relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "softmax": Softmax,
     "identity": Identity,
 }
@@ -26,10 +26,10 @@ def activation_layer(name: str | None, caller: str) -> Module | None:
     """The layer for an activation name, None for "identity" or None."""
     if name is None or name == "identity":
         return None
-    if name not in ACTIVATIONS:
+    if name not in ACTIVATION_LAYERS:
         raise ValueError(f"{caller}: unknown activation {name!r}; choose one of "
-                         f"{sorted(ACTIVATIONS)} or None")
-    return ACTIVATIONS[name]()
+                         f"{sorted(ACTIVATION_LAYERS)} or None")
+    return ACTIVATION_LAYERS[name]()
 
 
 @register_module
@@ -47,11 +47,8 @@ class MLP(Sequential):
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu",
                  output_activation: str | None = None, dropout: float = 0.0):
-        sizes = list(sizes)
-        if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))
-                                 or s < 1 for s in sizes):
-            raise ValueError(f"MLP: sizes must list at least two positive integers (inputs, ..., "
-                             f"outputs), got {sizes!r}")
+        sizes = positive_int_list("MLP", "sizes", sizes)
+        dropout = probability("MLP", "dropout", dropout)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out))
@@ -62,10 +59,10 @@ class MLP(Sequential):
             if not last and dropout > 0:
                 layers.append(Dropout(dropout))
         super().__init__(*layers)
-        self.sizes = [int(s) for s in sizes]
+        self.sizes = sizes
         self.activation = activation
         self.output_activation = output_activation
-        self.dropout = float(dropout)
+        self.dropout = dropout
         self._built = [module_to_config(layer) for layer in self]
 
     def get_config(self) -> dict[str, Any]:

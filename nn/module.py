@@ -1,4 +1,4 @@
-"""Module and Parameter: the building blocks every layer and model is made of.
+"""ModuleBase and Parameter: the building blocks every layer and model is made of.
 
 A ``Module`` holds ``Parameter``s and other modules as attributes; assigning one registers it, in
 order, so that ``parameters()`` finds every weight of a whole network::
@@ -120,7 +120,7 @@ def register_module(cls: type | None = None, *, name: str | None = None):
     """
 
     def decorate(klass: type) -> type:
-        if not (isinstance(klass, type) and issubclass(klass, Module)):
+        if not (isinstance(klass, type) and issubclass(klass, ModuleBase)):
             raise TypeError(f"register_module: expected an nn.Module subclass, got {klass!r}")
         key = name or klass.__name__
         existing = _REGISTRY.get(key)
@@ -136,12 +136,7 @@ def register_module(cls: type | None = None, *, name: str | None = None):
     return decorate(cls) if cls is not None else decorate
 
 
-def registered_modules() -> dict[str, type]:
-    """A copy of the registry: name -> class."""
-    return dict(_REGISTRY)
-
-
-def module_to_config(module: Module) -> dict[str, Any]:
+def module_to_config(module: ModuleBase) -> dict[str, Any]:
     """``{"class": registered name, "config": module.get_config()}``: JSON-able."""
     key = type(module).__dict__.get("_registered_name")
     if key is None or _REGISTRY.get(key) is not type(module):
@@ -153,7 +148,7 @@ def module_to_config(module: Module) -> dict[str, Any]:
     return {"class": key, "config": module.get_config()}
 
 
-def module_from_config(description: Mapping[str, Any]) -> Module:
+def module_from_config(description: Mapping[str, Any]) -> ModuleBase:
     """Rebuild a module from ``module_to_config``'s output, using only registered classes."""
     if not isinstance(description, Mapping) or "class" not in description:
         raise ValueError(f"nn.load: a module description must be a dict with a 'class' entry, "
@@ -169,12 +164,9 @@ def module_from_config(description: Mapping[str, Any]) -> Module:
     return cls.from_config(dict(config))
 
 
-class Module:
-    """Base class of layers and models: a tree of modules whose leaves hold Parameters.
-
-    Subclasses call ``super().__init__()`` first, assign parameters and sub-modules as
-    attributes, and define ``forward``. Call the module (``model(x)``), not ``forward``, so that
-    the layer's name scope is recorded.
+class ModuleBase:
+    """``nn.Module`` without its Keras-style training methods (``nn.base`` adds them): a tree of
+    modules whose leaves hold Parameters. Subclass ``nn.Module``, not this class.
     """
 
     training: bool
@@ -199,7 +191,7 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
+        elif isinstance(value, ModuleBase):
             self.add_module(name, value)
         else:
             params = self.__dict__.get("_parameters")
@@ -252,10 +244,10 @@ class Module:
         if param is not None and param.name is None:
             param.name = name  # pictures of the graph label it "weight", "bias" ...
 
-    def add_module(self, name: str, module: Module | None) -> None:
+    def add_module(self, name: str, module: ModuleBase | None) -> None:
         """Register ``module`` as a child called ``name`` (its name scope unless renamed)."""
         self._check_initialised(f"module {name!r}")
-        if module is not None and not isinstance(module, Module):
+        if module is not None and not isinstance(module, ModuleBase):
             raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be an nn.Module, "
                             f"got {type(module).__name__}")
         self._check_name("module", name)
@@ -266,7 +258,7 @@ class Module:
         if module is not None and module._name is None:
             object.__setattr__(module, "_name", self._child_scope_name(name, module))
 
-    def _child_scope_name(self, name: str, module: Module) -> str:
+    def _child_scope_name(self, name: str, module: ModuleBase) -> str:
         """The name scope of a child registered as ``name`` (containers override)."""
         return name
 
@@ -302,24 +294,24 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_children(self) -> Iterator[tuple[str, Module]]:
+    def named_children(self) -> Iterator[tuple[str, ModuleBase]]:
         """Yield ``(name, child)`` for the direct sub-modules."""
         for name, module in self._modules.items():
             if module is not None:
                 yield name, module
 
-    def children(self) -> Iterator[Module]:
+    def children(self) -> Iterator[ModuleBase]:
         """Yield the direct sub-modules."""
         for _, module in self.named_children():
             yield module
 
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True
-                      ) -> Iterator[tuple[str, Module]]:
+                      ) -> Iterator[tuple[str, ModuleBase]]:
         """Yield ``(dotted name, module)`` for this module ("" unless ``prefix``) and all below,
         parents before children; a module reachable by two paths comes once unless
         ``remove_duplicate`` is False."""
         seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
+        stack: list[tuple[str, ModuleBase]] = [(prefix, self)]
         while stack:
             name, module = stack.pop()
             if remove_duplicate and id(module) in seen:
@@ -330,12 +322,12 @@ class Module:
                         for child_name, child in module.named_children()]
             stack.extend(reversed(children))
 
-    def modules(self) -> Iterator[Module]:
+    def modules(self) -> Iterator[ModuleBase]:
         """Yield this module and every module below it, each once."""
         for _, module in self.named_modules():
             yield module
 
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
+    def apply(self, fn: Callable[[ModuleBase], Any]) -> ModuleBase:
         """Call ``fn`` on every sub-module, children first, then on self; return self."""
         for child in self.children():
             child.apply(fn)
@@ -348,17 +340,17 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # -- modes and gradients ------------------------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self, mode: bool = True) -> ModuleBase:
         """Set training mode (dropout active) on this module and all below; return self."""
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self) -> Module:
+    def eval(self) -> ModuleBase:
         """Set evaluation mode (dropout off): ``train(False)``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> ModuleBase:
         """Freeze (False) or unfreeze every parameter; return self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
@@ -423,7 +415,7 @@ class Module:
         )
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Module:
+    def from_config(cls, config: dict[str, Any]) -> ModuleBase:
         """Build a module from ``get_config()``'s output (default: ``cls(**config)``)."""
         try:
             return cls(**config)
@@ -444,33 +436,3 @@ class Module:
             return f"{type(self).__name__}({extra})"
         lines = ([extra] if extra else []) + children
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
-
-    # -- Keras style: thin wrappers over nn.train (imported late: nn.train imports this file) ---
-    def compile(self, optimizer: Any = "adam", loss: Any = "mse", metrics: Any = None) -> Module:
-        """Choose the optimizer, loss and metrics of ``fit``/``evaluate`` (names or objects)."""
-        from .train import compile
-
-        compile(self, optimizer, loss, metrics)
-        return self
-
-    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
-            validation_data: Any = None, callbacks: Any = None, verbose: int = 1,
-            shuffle: bool = True, seed: int | None = None) -> Any:
-        """Train with the compiled settings (see ``nn.fit``); return the History."""
-        from .train import fit_compiled
-
-        return fit_compiled(self, x, y, epochs=epochs, batch_size=batch_size,
-                            validation_data=validation_data, callbacks=callbacks,
-                            verbose=verbose, shuffle=shuffle, seed=seed)
-
-    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
-        """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""
-        from .train import evaluate_compiled
-
-        return evaluate_compiled(self, x, y, batch_size)
-
-    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """The outputs on ``x`` as a numpy array, in eval mode (see ``nn.predict``)."""
-        from .train import predict
-
-        return predict(self, x, batch_size)

@@ -32,10 +32,12 @@ import numpy as np
 import autograd_core as ag
 
 from . import optim
-from .data import as_array
-from .layers import as_tensor
-from .mlp import ACTIVATIONS, activation_layer
-from .module import Module, Parameter, register_module
+from ._checks import positive_int
+from .base import Module
+from .data import as_array, generator_for
+from .layers import ensure_tensor
+from .mlp import ACTIVATION_LAYERS, activation_layer
+from .module import Parameter, register_module
 from .train import History, fit, get_loss, predict
 
 
@@ -50,13 +52,10 @@ class Perceptron(Module):
 
     def __init__(self, n_inputs: int, activation: str = "step", bias: bool = True):
         super().__init__()
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) \
-                or n_inputs < 1:
-            raise ValueError(f"Perceptron: n_inputs must be a positive integer, got {n_inputs!r}")
-        if activation != "step" and activation not in ACTIVATIONS:
+        if activation != "step" and activation not in ACTIVATION_LAYERS:
             raise ValueError(f"Perceptron: unknown activation {activation!r}; choose 'step' or "
-                             f"one of {sorted(ACTIVATIONS)}")
-        self.n_inputs = int(n_inputs)
+                             f"one of {sorted(ACTIVATION_LAYERS)}")
+        self.n_inputs = positive_int("Perceptron", "n_inputs", n_inputs)
         self.activation = activation
         dtype = ag.get_default_dtype()
         self.weight = Parameter(np.zeros((1, self.n_inputs), dtype=dtype))
@@ -64,7 +63,7 @@ class Perceptron(Module):
         self.act = None if activation == "step" else activation_layer(activation, "Perceptron")
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = as_tensor(x)
+        x = ensure_tensor(x)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ag.ShapeError(f"Perceptron: expected inputs of shape (n, {self.n_inputs}), got "
                                 f"{x.shape} {x.dtype}")
@@ -103,7 +102,7 @@ class Perceptron(Module):
         if not np.isin(y, (0, 1)).all():
             raise ValueError("Perceptron.fit: the step activation needs targets 0 or 1, got "
                              f"{np.unique(y)[:10]}")
-        rng = np.random.default_rng(seed) if seed is not None else ag.random.get_generator()
+        rng = generator_for("Perceptron.fit", seed)
         w = self.weight.data[0]  # views: the rule updates the parameters in place
         b = self.bias.data if self.bias is not None else np.zeros(1, dtype=w.dtype)
         history = History()

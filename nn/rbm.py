@@ -1,4 +1,4 @@
-"""Restricted Boltzmann machines and deep belief nets, trained by contrastive divergence.
+"""Restricted Boltzmann machines, trained by contrastive divergence (``nn.dbn`` stacks them).
 
 The model
 ---------
@@ -42,8 +42,6 @@ gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` select
 >>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
 >>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)
 >>> features = rbm.transform(x)                      # p(h = 1 | v), shape (1797, 100)
->>> dbn = nn.DBN([64, 100, 50], epochs=10, seed=0).fit(x)
->>> model = dbn.to_mlp(10)                           # Linear/Sigmoid stack + a new output layer
 """
 
 from __future__ import annotations
@@ -58,38 +56,19 @@ from threadpoolctl import ThreadpoolController
 import autograd_core as ag
 from autograd_core import kernels
 
-from .layers import Linear, as_tensor
-from .mlp import MLP
-from .module import Module, Parameter, register_module
+from ._checks import non_negative_float, positive_int, seed_or_none
+from .base import Module
+from .layers import ensure_tensor
+from .module import Parameter, register_module
 from .train import tqdm
 
-__all__ = ["RBM", "DBN"]
+__all__ = ["RBM"]
 
 
 @functools.cache
 def _threadpools() -> ThreadpoolController:
     # Finding the loaded BLAS libraries takes milliseconds: do it once, not on every fit.
     return ThreadpoolController()
-
-
-def _positive_int(caller: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{caller}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _seed(caller: str, value: Any) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-        raise ValueError(f"{caller}: seed must be an integer or None, got {value!r}")
-    return None if value is None else int(value)
-
-
-def _non_negative(caller: str, name: str, value: Any, upper: float | None = None) -> float:
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-    if not ok or not value >= 0 or (upper is not None and not value < upper):
-        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
-        raise ValueError(f"{caller}: {name} must be a number {bound}, got {value!r}")
-    return float(value)
 
 
 @register_module
@@ -111,10 +90,10 @@ class RBM(Module):
     - ``verbose``: 1 shows a tqdm bar over the epochs of ``fit``, 0 nothing.
     - ``dtype``: "float32" (the default, fast) or "float64".
     - ``blas_threads``: BLAS threads while training (threadpoolctl), 1 by default: the products
-      of a mini-batch are small and the sampling between them runs on one thread anyway. On
-      the 2-core development machine (bench/rbm.py) two threads train about 20% faster when
-      the machine is otherwise idle, but about 2x slower as soon as other work shares the cores
-      (idle BLAS threads spin); one thread is the predictable choice. None leaves BLAS alone.
+      of a mini-batch are small and the sampling between them runs on one thread anyway; more
+      threads help a little on an idle machine but hurt badly once other work shares the cores
+      (idle BLAS threads spin), so one thread is the predictable choice (``bench/rbm.py``
+      measures it). None leaves BLAS alone.
 
     Attributes: ``W`` (n_visible, n_hidden), ``b_visible`` (n_visible,), ``b_hidden``
     (n_hidden,) are ``nn.Parameter``s; ``history_["reconstruction_error"]`` holds one value per
@@ -134,23 +113,23 @@ class RBM(Module):
                  seed: int | None = None, verbose: int = 1, dtype: str = "float32",
                  blas_threads: int | None = 1):
         super().__init__()
-        self.n_visible = _positive_int("RBM", "n_visible", n_visible)
-        self.n_hidden = _positive_int("RBM", "n_hidden", n_hidden)
-        self.k = _positive_int("RBM", "k", k)
+        self.n_visible = positive_int("RBM", "n_visible", n_visible)
+        self.n_hidden = positive_int("RBM", "n_hidden", n_hidden)
+        self.k = positive_int("RBM", "k", k)
         self.persistent = bool(persistent)
-        self.lr = _non_negative("RBM", "lr", lr)
-        self.momentum = _non_negative("RBM", "momentum", momentum, upper=1.0)
-        self.weight_decay = _non_negative("RBM", "weight_decay", weight_decay)
-        self.batch_size = _positive_int("RBM", "batch_size", batch_size)
-        self.epochs = _positive_int("RBM", "epochs", epochs)
+        self.lr = non_negative_float("RBM", "lr", lr)
+        self.momentum = non_negative_float("RBM", "momentum", momentum, below=1.0)
+        self.weight_decay = non_negative_float("RBM", "weight_decay", weight_decay)
+        self.batch_size = positive_int("RBM", "batch_size", batch_size)
+        self.epochs = positive_int("RBM", "epochs", epochs)
         self.shuffle = bool(shuffle)
-        self.seed = _seed("RBM", seed)
+        self.seed = seed_or_none("RBM", seed)
         self.verbose = int(verbose)
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise ag.DTypeError(f"RBM: dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(dtype)
         self.blas_threads = (None if blas_threads is None
-                             else _positive_int("RBM", "blas_threads", blas_threads))
+                             else positive_int("RBM", "blas_threads", blas_threads))
         self.W = Parameter(np.zeros((self.n_visible, self.n_hidden), self.dtype))
         self.b_visible = Parameter(np.zeros(self.n_visible, self.dtype))
         self.b_hidden = Parameter(np.zeros(self.n_hidden, self.dtype))
@@ -233,8 +212,8 @@ class RBM(Module):
         return kernels.gibbs_sample(pre, self._rng.random(pre.shape, dtype=self.dtype))
 
     def _sample_visible(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Computed transposed, (n_visible, n): OpenBLAS runs W @ h.T about 1.5x faster than
-        # h @ W.T (a transposed right operand). The kernel is elementwise, so the layout is free;
+        # Computed transposed, (n_visible, n): OpenBLAS runs W @ h.T faster than h @ W.T (a
+        # transposed right operand). The kernel is elementwise, so the layout is free;
         # the returned (n, n_visible) arrays are Fortran-ordered views.
         pre = self.W.data @ h.T
         pre += self.b_visible.data[:, None]
@@ -384,7 +363,7 @@ class RBM(Module):
     # -- inference ----------------------------------------------------------------------------
     def forward(self, v: Any) -> ag.Tensor:
         """``p(h = 1 | v) = sigmoid(v @ W + b_hidden)`` as a differentiable Tensor."""
-        return ag.sigmoid(as_tensor(v) @ self.W + self.b_hidden)
+        return ag.sigmoid(ensure_tensor(v) @ self.W + self.b_hidden)
 
     def transform(self, X: Any) -> np.ndarray:
         """The hidden probabilities ``p(h = 1 | v)`` of each row: features, shape (n, n_hidden)."""
@@ -405,7 +384,7 @@ class RBM(Module):
         Draws from the RBM's own random stream (seeded by ``seed``).
         """
         v = self._check("gibbs", v)
-        for _ in range(_positive_int("RBM.gibbs", "steps", steps)):
+        for _ in range(positive_int("RBM.gibbs", "steps", steps)):
             v = self._sample_visible(self._sample_hidden(v)[1])[1]
         return v
 
@@ -416,8 +395,8 @@ class RBM(Module):
         Returns binary samples, or with ``probabilities=True`` the visible probabilities of the
         last step (the same chains, less noisy to look at).
         """
-        n_samples = _positive_int("RBM.sample", "n_samples", n_samples)
-        steps = _positive_int("RBM.sample", "steps", steps)
+        n_samples = positive_int("RBM.sample", "n_samples", n_samples)
+        steps = positive_int("RBM.sample", "steps", steps)
         v = (self._rng.random((n_samples, self.n_visible)) < 0.5).astype(self.dtype)
         if steps > 1:
             v = self.gibbs(v, steps - 1)
@@ -455,7 +434,7 @@ class RBM(Module):
         if n_features is None:
             cols = np.broadcast_to(np.arange(d), (n, d))
         else:
-            m = _positive_int("RBM.score_samples", "n_features", n_features)
+            m = positive_int("RBM.score_samples", "n_features", n_features)
             if m > d:
                 raise ValueError(f"RBM.score_samples: n_features={m} exceeds the {d} features")
             rng = np.random.default_rng(seed)
@@ -477,81 +456,3 @@ class RBM(Module):
     def score(self, X: Any, y: Any = None) -> float:
         """The mean of :meth:`score_samples`: the log pseudo-likelihood per feature."""
         return float(self.score_samples(X).mean())
-
-
-@register_module
-class DBN(Module):
-    """A deep belief net: a stack of RBMs, pretrained greedily, unrolled into an MLP for labels.
-
-    ``DBN([n_in, h1, h2, ...], **rbm_kwargs)`` builds ``RBM(n_in, h1)``, ``RBM(h1, h2)`` ...;
-    ``rbm_kwargs`` (``lr``, ``epochs``, ``k``, ``persistent``, ``seed`` ...) go to every RBM (a
-    ``seed`` s gives RBM i the seed s + i). ``fit(X)`` trains each RBM on the hidden
-    probabilities of the one below; ``to_mlp(n_classes)`` returns an ``nn.MLP`` with sigmoid
-    activations whose Linear layers hold the RBMs' weights (``weight = W.T``,
-    ``bias = b_hidden``), plus a fresh output layer, ready for ``nn.fit`` on labels.
-
-    >>> dbn = nn.DBN([64, 128, 64], lr=0.05, epochs=10, seed=0).fit(x_unlabelled)
-    >>> model = dbn.to_mlp(10)
-    >>> nn.fit(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters()), (x, y))
-    """
-
-    def __init__(self, sizes: list[int], **rbm_kwargs: Any):
-        super().__init__()
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"DBN: sizes must list at least two layer sizes, got {sizes!r}")
-        for name in ("n_visible", "n_hidden"):
-            if name in rbm_kwargs:
-                raise TypeError(f"DBN: {name} comes from sizes; do not pass it")
-        self.sizes = [_positive_int("DBN", "sizes", s) for s in sizes]
-        self.rbm_kwargs = dict(rbm_kwargs)
-        seed = _seed("DBN", rbm_kwargs.pop("seed", None))
-        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            rbm_seed = None if seed is None else seed + i
-            self.add_module(f"rbm{i}", RBM(n_in, n_out, seed=rbm_seed, **rbm_kwargs))
-
-    @property
-    def rbms(self) -> list[RBM]:
-        """The RBMs, bottom (data) first."""
-        return list(self.children())
-
-    def get_config(self) -> dict[str, Any]:
-        return {"sizes": self.sizes, **self.rbm_kwargs}
-
-    def fit(self, X: Any, y: Any = None) -> DBN:
-        """Greedy layer-wise pretraining: each RBM is fit on ``transform`` of the one below."""
-        features = X
-        for rbm in self.rbms:
-            features = rbm.fit(features).transform(features)
-        return self
-
-    def forward(self, v: Any) -> ag.Tensor:
-        """The top layer's hidden probabilities, differentiable (a deterministic up-pass)."""
-        for rbm in self.rbms:
-            v = rbm(v)
-        return v
-
-    def transform(self, X: Any) -> np.ndarray:
-        """The top layer's hidden probabilities of each row (numpy)."""
-        for rbm in self.rbms:
-            X = rbm.transform(X)
-        return X
-
-    def to_mlp(self, n_classes: int | None = None) -> MLP:
-        """An ``nn.MLP(sizes + [n_classes], activation="sigmoid")`` initialised from the RBMs.
-
-        The Linear layer after RBM i gets ``weight = W_i.T`` (Linear stores (out, in)) and
-        ``bias = b_hidden_i``; the output layer keeps ``nn.Linear``'s random initialisation.
-        Without ``n_classes`` the MLP is the encoder alone (sigmoid on its last layer too). The
-        weights are copies: training the MLP leaves the DBN unchanged.
-        """
-        if n_classes is None:
-            mlp = MLP(self.sizes, activation="sigmoid", output_activation="sigmoid")
-        else:
-            n_classes = _positive_int("DBN.to_mlp", "n_classes", n_classes)
-            mlp = MLP(self.sizes + [n_classes], activation="sigmoid")
-        linears = [layer for layer in mlp if isinstance(layer, Linear)]
-        for linear, rbm in zip(linears, self.rbms):
-            linear.weight.data[...] = rbm.W.data.T
-            linear.bias.data[...] = rbm.b_hidden.data
-        return mlp

@@ -37,7 +37,8 @@ import numpy as np
 
 import autograd_core as ag
 
-from .module import Module, NotDescribableError, module_from_config, module_to_config
+from .base import Module
+from .module import NotDescribableError, module_from_config, module_to_config
 
 FORMAT = "nn-model"
 VERSION = 1

@@ -33,6 +33,8 @@ from tqdm import TqdmWarning
 
 import autograd_core as ag
 
+from . import optim
+from ._checks import non_negative_float, non_negative_int
 from .data import DataLoader, as_array
 from .metrics import get_metric
 
@@ -42,10 +44,10 @@ with warnings.catch_warnings():
     from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
-    from .module import Module
+    from .base import Module
 
-__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "compile",
-           "fit_compiled", "evaluate_compiled", "get_loss", "get_optimizer"]
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "KerasMethods",
+           "get_loss", "get_optimizer"]
 
 Data = DataLoader | tuple | list
 
@@ -136,9 +138,8 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best: bool = True):
-        if patience < 0 or min_delta < 0:
-            raise ValueError(f"EarlyStopping: patience and min_delta must be >= 0, got "
-                             f"patience={patience}, min_delta={min_delta}")
+        patience = non_negative_int("EarlyStopping", "patience", patience)
+        min_delta = non_negative_float("EarlyStopping", "min_delta", min_delta)
         if mode == "auto":
             mode = "max" if "acc" in monitor else "min"
         if mode not in ("min", "max"):
@@ -285,7 +286,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     ``val_loss`` and ``val_<metric>`` from ``evaluate`` on the validation data. The model is left
     in the training/eval mode it had before.
     """
-    check_epochs("fit", epochs)
+    epochs = non_negative_int("fit", "epochs", epochs)
     loader = _loader("fit", data, batch_size, shuffle, seed)
     if loader.y is None:
         raise ValueError("fit: the training DataLoader has no targets; build it as "
@@ -295,12 +296,6 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     metric_fns = _metric_fns(metrics)
     return run_epochs(model, lambda: _train_epoch(model, loss, optimizer, loader, metric_fns),
                       epochs, loss, val_loader, metrics, callbacks, verbose)
-
-
-def check_epochs(caller: str, epochs: Any) -> None:
-    """Raise a clear ValueError unless ``epochs`` is a non-negative integer."""
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"{caller}: epochs must be a non-negative integer, got {epochs!r}")
 
 
 def run_epochs(model: Module, train_epoch: Callable[[], dict[str, float]], epochs: int,
@@ -390,8 +385,6 @@ def get_optimizer(optimizer: Any, model: Module):
         if optimizer.lower() not in _OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; use one of "
                              f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
-        from . import optim
-
         name, lr = _OPTIMIZERS[optimizer.lower()]
         return getattr(optim, name)(model.parameters(), lr=lr)
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
@@ -401,7 +394,7 @@ def get_optimizer(optimizer: Any, model: Module):
 
 
 @dataclass
-class Compiled:
+class CompiledSettings:
     """What ``Module.compile`` stores for ``Module.fit`` / ``Module.evaluate``."""
 
     optimizer: Any
@@ -409,38 +402,50 @@ class Compiled:
     metrics: list = field(default_factory=list)
 
 
-def compile(model: Module, optimizer: Any = "adam", loss: str | Callable = "mse",
-            metrics: Sequence | None = None) -> None:
-    """Attach an optimizer, a loss and metrics to ``model`` for ``model.fit`` and friends."""
-    _metric_fns(metrics)  # fail now on an unknown metric, not at the first epoch
-    model._compiled = Compiled(get_optimizer(optimizer, model), get_loss(loss), list(metrics or []))
-
-
-def compiled(model: Module, caller: str) -> Compiled:
-    """The ``Compiled`` settings of ``model``, or a clear error if ``compile`` was not called."""
-    settings = model.__dict__.get("_compiled")
-    if settings is None:
-        raise RuntimeError(f"{type(model).__name__}.{caller}: call "
-                           f"model.compile(optimizer, loss, metrics) first")
-    return settings
-
-
 def _pair_or_loader(x, y) -> Data:
     return x if y is None and isinstance(x, DataLoader) else (x, y)
 
 
-def fit_compiled(model: Module, x, y=None, **kwargs: Any) -> History:
-    """``model.fit(x, y, ...)``: ``fit`` with the compiled optimizer, loss and metrics.
+class KerasMethods:
+    """Keras-style ``compile`` / ``fit`` / ``evaluate`` / ``predict`` methods for ``nn.Module``.
 
-    ``x`` may be a DataLoader (then ``y`` is None); ``kwargs`` are ``fit``'s epochs, batch_size,
-    validation_data, callbacks, verbose, shuffle and seed.
+    ``nn.Module`` (``nn/base.py``) is ``ModuleBase`` (``nn/module.py``: parameters, children,
+    state, config) plus this mixin, so the model code never imports the training code.
     """
-    settings = compiled(model, "fit")
-    return fit(model, settings.loss, settings.optimizer, _pair_or_loader(x, y),
-               metrics=settings.metrics, **kwargs)
 
+    def compile(self, optimizer: Any = "adam", loss: str | Callable = "mse",
+                metrics: Sequence | None = None) -> Module:
+        """Choose the optimizer, loss and metrics of ``fit``/``evaluate`` (names or objects);
+        return self."""
+        _metric_fns(metrics)  # fail now on an unknown metric, not at the first epoch
+        self._compiled = CompiledSettings(get_optimizer(optimizer, self), get_loss(loss),
+                                          list(metrics or []))
+        return self
 
-def evaluate_compiled(model: Module, x, y=None, batch_size: int | None = None) -> dict[str, float]:
-    """``model.evaluate(x, y)``: ``evaluate`` with the compiled loss and metrics."""
-    settings = compiled(model, "evaluate")
-    return evaluate(model, settings.loss, _pair_or_loader(x, y), settings.metrics, batch_size)
+    def _compiled_settings(self, caller: str) -> CompiledSettings:
+        """The settings ``compile`` stored, or a clear error if it was not called."""
+        settings = self.__dict__.get("_compiled")
+        if settings is None:
+            raise RuntimeError(f"{type(self).__name__}.{caller}: call "
+                               f"model.compile(optimizer, loss, metrics) first")
+        return settings
+
+    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
+            validation_data: Data | None = None, callbacks: Sequence[Callback] | None = None,
+            verbose: int = 1, shuffle: bool = True, seed: int | None = None) -> History:
+        """Train with the compiled optimizer, loss and metrics (see ``nn.fit``); return the
+        History. ``x`` may be a DataLoader (then ``y`` is None)."""
+        settings = self._compiled_settings("fit")
+        return fit(self, settings.loss, settings.optimizer, _pair_or_loader(x, y),
+                   epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                   callbacks=callbacks, metrics=settings.metrics, verbose=verbose,
+                   shuffle=shuffle, seed=seed)
+
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
+        """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""
+        settings = self._compiled_settings("evaluate")
+        return evaluate(self, settings.loss, _pair_or_loader(x, y), settings.metrics, batch_size)
+
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The outputs on ``x`` as a numpy array, in eval mode (see ``nn.predict``)."""
+        return predict(self, x, batch_size)

@@ -22,14 +22,20 @@ place (optimizer state) must already be C-contiguous.
 prepared its inputs; everything else should call the public functions below.
 """
 
-from .activation import ACTIVATIONS, bias_act_backward, bias_act_forward, gibbs_sample
+from .activation import (
+    ACTIVATION_CODES,
+    bias_act_backward,
+    bias_act_forward,
+    gibbs_sample,
+    sigmoid_forward,
+)
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
 
 __all__ = [
-    "ACTIVATIONS",
+    "ACTIVATION_CODES",
     "OUTER_PRODUCT_MIN_SIZE",
     "TRANSPOSED_NT_MIN_ROWS",
     "adam_update",
@@ -44,6 +50,7 @@ __all__ = [
     "names",
     "sgd_update",
     "sgd_update_many",
+    "sigmoid_forward",
     "small_matmul",
     "softmax_xent_backward",
     "softmax_xent_forward",

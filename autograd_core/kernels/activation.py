@@ -1,40 +1,63 @@
 """Fused bias + activation, its backward pass, and the sampling step of an RBM.
 
-The activations and their derivatives, written through the output ``y = act(x)`` so that the
-backward pass needs only the saved output, not the pre-activation::
+The activations and their derivatives (through the output ``y = act(x)``, so the backward pass
+needs only the saved output) are the formulas of ``autograd_core.formulas``, called per element
+by the loops and on whole arrays by the numpy twins::
 
     identity   y = x                     dy/dx = 1
     relu       y = max(x, 0)             dy/dx = [y > 0]
     sigmoid    y = 1 / (1 + exp(-x))     dy/dx = y (1 - y)
     tanh       y = tanh(x)               dy/dx = 1 - y^2
-
-The sigmoid is evaluated with ``e = exp(-|x|)`` as ``1 / (1 + e)`` for ``x >= 0`` and
-``e / (1 + e)`` for ``x < 0``: exp never overflows (``x = -1e4`` gives exactly 0), and tiny
-probabilities keep their relative precision (no ``1 - p`` cancellation).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ._checks import float_input
-from .registry import get, register
+from ..formulas import ONE, ZERO, relu, relu_grad, sigmoid, sigmoid_array, sigmoid_grad, tanh_grad
+from ._checks import FLOAT_DTYPES, float_input
+from .registry import get, jit_enabled, register
 
 # Inside numba the activation is a small int; numba freezes these module globals as constants.
 IDENTITY, RELU, SIGMOID, TANH = range(4)
-ACTIVATIONS: dict[str, int] = {"identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
+ACTIVATION_CODES: dict[str, int] = {
+    "identity": IDENTITY, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH,
+}
 
 
 def activation_code(kernel: str, act: str) -> int:
     """The int code of activation ``act``, or a ValueError listing the known names."""
     try:
-        return ACTIVATIONS[act]
+        return ACTIVATION_CODES[act]
     except (KeyError, TypeError):
         raise ValueError(
-            f"{kernel}: unknown activation {act!r}; use one of {list(ACTIVATIONS)}"
+            f"{kernel}: unknown activation {act!r}; use one of {list(ACTIVATION_CODES)}"
         ) from None
+
+
+# --- sigmoid: out = sigmoid(x), elementwise ---------------------------------------------------
+
+# Below this size the compiled loop wins (one call, no temporaries, no errstate); above it
+# numpy's SIMD exp does. ``python -m bench.ops`` times the small end.
+SIGMOID_LOOP_MAX_SIZE = 1024
+
+
+def _sigmoid_loops(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = sigmoid(x[i])
+    return out
+
+
+register("sigmoid", _sigmoid_loops, sigmoid_array)
+
+
+def sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    """``sigmoid(x)`` of an array of any shape: the compiled loop for small float32/float64
+    arrays when the kernels are on, numpy otherwise (other dtypes follow numpy's promotion)."""
+    if x.size >= SIGMOID_LOOP_MAX_SIZE or x.dtype not in FLOAT_DTYPES or not jit_enabled():
+        return sigmoid_array(x)
+    return get("sigmoid")(x.ravel()).reshape(x.shape)
 
 
 # --- bias_act_forward: out = act(z + bias) ---------------------------------------------------
@@ -45,35 +68,25 @@ def _bias_act_forward_loops(z, bias, act):
     # np.empty, not empty_like: the result is C-contiguous even for an F-contiguous z (a layer's
     # product computed transposed, see linalg.matmul_nt), so the transpose costs no extra pass.
     out = np.empty(z.shape, dtype=z.dtype)
-    # Typed constants: numba types a bare 1 or 0 as int64, which turns float32 arithmetic into
-    # float64, halving the SIMD width and rounding differently from the numpy twin.
-    zero, one = z.dtype.type(0), z.dtype.type(1)
     for i in range(n):
         for j in range(m):
             x = z[i, j] + bias[j]
             if act == RELU:
-                if x < 0:  # not `x > 0 else 0`: NaN must pass through, as in np.maximum
-                    x = zero
+                x = relu(x)
             elif act == SIGMOID:
-                e = math.exp(-abs(x))
-                x = (one if x >= 0 else e) / (one + e)  # a select, not a branch: no mispredicts
+                x = sigmoid(x)
             elif act == TANH:
-                x = math.tanh(x)
+                x = np.tanh(x)
             out[i, j] = x
     return out
-
-
-def _sigmoid_numpy(x):
-    e = np.exp(-np.abs(x))  # in (0, 1]: no overflow, no warning
-    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def _bias_act_forward_numpy(z, bias, act):
     x = np.add(z, bias, order="C")
     if act == RELU:
-        np.maximum(x, 0, out=x)
+        x = relu(x)
     elif act == SIGMOID:
-        x = _sigmoid_numpy(x)
+        x = sigmoid_array(x)
     elif act == TANH:
         np.tanh(x, out=x)
     return x
@@ -101,18 +114,17 @@ def _bias_act_backward_loops(grad_out, out, act):
     n, m = grad_out.shape
     grad_z = np.empty_like(grad_out)
     grad_bias = np.zeros(m, dtype=grad_out.dtype)
-    zero, one = grad_out.dtype.type(0), grad_out.dtype.type(1)
     for i in range(n):
         for j in range(m):
             g = grad_out[i, j]
             y = out[i, j]
             if act == RELU:
-                if not y > 0:
-                    g = zero
+                if not relu_grad(y):  # a select, not g * mask: inf or NaN gradients stay out
+                    g = ZERO
             elif act == SIGMOID:
-                g = g * (y * (one - y))
+                g = g * sigmoid_grad(y)
             elif act == TANH:
-                g = g * (one - y * y)
+                g = g * tanh_grad(y)
             grad_z[i, j] = g
             grad_bias[j] += g
     return grad_z, grad_bias
@@ -120,11 +132,11 @@ def _bias_act_backward_loops(grad_out, out, act):
 
 def _bias_act_backward_numpy(grad_out, out, act):
     if act == RELU:
-        grad_z = np.where(out > 0, grad_out, 0)
+        grad_z = np.where(relu_grad(out), grad_out, 0)
     elif act == SIGMOID:
-        grad_z = grad_out * (out * (1 - out))
+        grad_z = grad_out * sigmoid_grad(out)
     elif act == TANH:
-        grad_z = grad_out * (1 - out * out)
+        grad_z = grad_out * tanh_grad(out)
     else:
         grad_z = grad_out.copy()
     return grad_z, grad_z.sum(axis=0)
@@ -153,19 +165,15 @@ def bias_act_backward(
 def _gibbs_sample_loops(pre_activation, uniforms):
     probs = np.empty_like(pre_activation)
     samples = np.empty_like(pre_activation)
-    zero, one = pre_activation.dtype.type(0), pre_activation.dtype.type(1)
     for i in range(pre_activation.size):
-        # The stable sigmoid of _bias_act_forward_loops (numba cannot call a plain Python helper).
-        x = pre_activation[i]
-        e = math.exp(-abs(x))
-        probs[i] = (one if x >= 0 else e) / (one + e)
+        probs[i] = sigmoid(pre_activation[i])
         # Compare with the stored (rounded) probability, so samples == (uniforms < probs) exactly.
-        samples[i] = one if uniforms[i] < probs[i] else zero
+        samples[i] = ONE if uniforms[i] < probs[i] else ZERO
     return probs, samples
 
 
 def _gibbs_sample_numpy(pre_activation, uniforms):
-    probs = _sigmoid_numpy(pre_activation)
+    probs = sigmoid_array(pre_activation)
     return probs, (uniforms < probs).astype(probs.dtype)
 
 

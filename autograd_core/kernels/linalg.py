@@ -5,55 +5,28 @@ the inner loop streams along rows of ``b`` and ``out``. It is meant for degenera
 products with k == 1, or a handful of rows or columns) where the fixed cost of an OpenBLAS call
 dominates. It never calls np.dot: inside numba that would start a second BLAS thread pool.
 
-``matmul`` routes between the two. Measured on the 2-core development machine (numpy 2.4 with
-OpenBLAS 0.3.31 on 2 threads, numba 0.68; best of 9, microseconds, float32)::
-
-    m x 1 @ 1 x n       m*n    numpy @   small_matmul
-       8 x 8             64      0.98       1.59
-      32 x 16           512      1.71       1.80
-      32 x 32          1024      2.19       1.77
-     128 x 128        16384     19.2        3.5
-     784 x 256       200704    224         24
-
-OpenBLAS spends about 1.1 ns per output on an outer product, the loop 0.1 ns plus about 1.6 us of
-fixed cost (numba's dispatch and the input checks), so the loop wins from about 1000 outputs on
-(float64: the same crossover). For k >= 2 numpy won at every size tried, tiny ones included
-(2x2x2 to 64x64x64, 1 x k x n, 128 x 2 x 128 ...): its own fixed cost, about 1 us, is no larger
-than the cost of calling any numba function. Hence the rule: k == 1 and m * n >= 1024.
+``matmul`` routes between the two: the loop for outer products (k == 1) with at least
+``OUTER_PRODUCT_MIN_SIZE`` outputs, where OpenBLAS's per-output cost overtakes the loop's fixed
+cost; numpy everywhere else, tiny products included, since numpy's own fixed cost is no larger than
+that of calling any numba function.
 
 ``matmul_nt(a, b)`` is ``a @ b.T``, the product in a dense layer's forward (``x @ W.T`` with W of
 shape (out, in)). OpenBLAS's kernels are much slower for this "NT" product when ``a`` has few
 rows than for the same product computed transposed, ``(b @ a.T).T``, where the many rows of W
-lead. Measured (1 BLAS thread, float32, microseconds, median of 9)::
-
-    W (out x in)   rows of x    x @ W.T   (W @ x.T).T
-     256 x 784        16          167        106
-     256 x 784       128          649        589
-     256 x 256        16           54         31
-     256 x 256       128          202        188
-      10 x 256       128           16         25
-
-So the transposed form is used when W has at least 64 rows. Its result is an F-contiguous view;
-the fused bias + activation kernel reads it as it is and writes a C-contiguous output, so the
-transpose costs no extra pass.
+lead; so the transposed form is used when W has at least ``TRANSPOSED_NT_MIN_ROWS`` rows. Its
+result is an F-contiguous view; the fused bias + activation kernel reads it as it is and writes a
+C-contiguous output, so the transpose costs no extra pass.
 
 BLAS threads: ``matmul`` runs a product with a short inner dimension, ``k < 128`` (a layer's
 weight gradient ``grad.T @ x`` at batch sizes below 128), on one BLAS thread, because OpenBLAS
-splits it badly across two. Other shapes gain from the second thread and are left alone.
-Measured on the 2-core machine (float32, microseconds, best of 40 interleaved runs)::
+splits it badly across two; other shapes gain from the second thread and are left alone. The
+limit is lowered for that one product and restored at once (through threadpoolctl, imported on
+first use), only when numpy's BLAS runs more than one thread and only above ``m*n*k = 262144``,
+below which OpenBLAS uses one thread by itself. It is never raised, so a limit the user set
+(``threadpool_limits``, ``OPENBLAS_NUM_THREADS``) stays in force.
 
-    product                         m x k x n        1 thread   2 threads
-    weight gradient g.T @ x     256 x  16 x 784          83        268
-                                256 x  64 x 784         273        318
-                                256 x 128 x 784         528        433
-                                256 x  16 x 256          28         88
-    forward (W @ x.T)           256 x 784 x  16          94         55
-    input gradient g @ W         16 x 256 x 784          92         86
-
-The limit is lowered for that one product and restored at once (about 3 us, through
-threadpoolctl, imported on first use), only when numpy's BLAS runs more than one thread and only
-above ``m*n*k = 262144``, below which OpenBLAS uses one thread by itself. It is never raised,
-so a limit the user set (``threadpool_limits``, ``OPENBLAS_NUM_THREADS``) stays in force.
+Each of these thresholds was chosen by measuring both sides; ``python -m bench`` measures the
+layer-sized products again on the machine at hand.
 """
 
 from __future__ import annotations
@@ -82,7 +55,7 @@ def _small_matmul_loops(a, b):
     if k == 0:
         return np.zeros((m, n), dtype=a.dtype)
     # The first term is written, not added to zeros: an outer product (k == 1) then touches
-    # each output once (784 x 256: 20 -> 13 us).
+    # each output once.
     out = np.empty((m, n), dtype=a.dtype)
     for i in range(m):
         a_i0 = a[i, 0]

@@ -15,15 +15,16 @@ and prepare their inputs, then call ``get(name)``.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 JIT_ENV_VAR = "AUTOGRAD_CORE_JIT"
 
-# The flags given in the design, plus error_model="numpy": a float division by zero then gives
-# inf/nan exactly as in the numpy twin instead of raising ZeroDivisionError, and the loops are
-# free of the per-division zero checks that would block vectorisation.
+# error_model="numpy": a float division by zero gives inf/nan exactly as in the numpy twin instead
+# of raising ZeroDivisionError, and the loops are free of the per-division zero checks that would
+# block vectorisation.
 NJIT_OPTIONS: dict[str, Any] = {
     "cache": True,
     "fastmath": False,
@@ -109,10 +110,16 @@ def get(name: str, jit: bool | None = None) -> Callable[..., Any]:
     return compiled
 
 
+@functools.cache
 def _njit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     _configure_numba_cache()
     import numba
+    from numba.extending import register_jitable
 
+    from ..formulas import JITABLE
+
+    for formula in JITABLE:  # the loops call the shared formulas
+        register_jitable(formula)
     return numba.njit(**NJIT_OPTIONS)
 
 

@@ -6,39 +6,21 @@ cheaper and, via the engine's tensor mode, still differentiable a second time.
 
 from __future__ import annotations
 
-import functools
+from typing import Any
 
 import numpy as np
 
+from .. import formulas, kernels
 from ..function import Function
-
-
-@functools.cache
-def _expit():
-    # Imported on first use: scipy.special takes longer to import than the whole engine.
-    from scipy.special import expit
-
-    return expit
-
-
-def stable_sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """1 / (1 + e**-a) for any a, without overflow warnings, exact to a few ulp in both tails.
-
-    Two ways, chosen by size because each is several times faster on its side (float32,
-    microseconds): 64 elements, scipy's ``expit`` 0.8 vs 4.2 for the numpy form; 128 x 256,
-    ``expit`` 117 vs 29 (numpy's exp is vectorised, expit is not). In the numpy form e**-a
-    overflowing to inf for very negative a gives the correct limit 0, so that warning is noise.
-    """
-    if a.size < 2048:
-        return _expit()(a, out=out) if out is not None else _expit()(a)
-    with np.errstate(over="ignore"):
-        e = np.exp(np.negative(a, out=out), out=out)
-    np.add(e, 1, out=e)
-    return np.reciprocal(e, out=e)
+from ..tensor import Tensor
+from .operands import axes, one_axis, operand
+from .registry import register, unary
 
 
 class Tanh(Function):
     """out = tanh(a);  d/da = 1 - out**2."""
+
+    derivative = ("1 - {out}^2",)
 
     def forward(self, a):
         out = np.tanh(a)
@@ -46,30 +28,44 @@ class Tanh(Function):
         return out
 
     def backward(self, grad, out):
-        return grad * (1 - out * out)
+        return grad * formulas.tanh_grad(out)
+
+
+tanh = unary(Tanh, method="tanh", ufunc=np.tanh)
 
 
 class Sigmoid(Function):
     """out = 1 / (1 + e**-a);  d/da = out (1 - out)."""
 
+    derivative = ("{out}*(1 - {out})",)
+
     def forward(self, a):
-        out = stable_sigmoid(a)
+        out = kernels.sigmoid_forward(a)
         self.save_for_backward(out)
         return out
 
     def backward(self, grad, out):
-        return grad * out * (1 - out)
+        return grad * formulas.sigmoid_grad(out)
+
+
+sigmoid = unary(Sigmoid, method="sigmoid")
 
 
 class Relu(Function):
     """out = max(a, 0);  d/da = 1 where a > 0, else 0."""
 
+    derivative = ("[{0} > 0]",)
+
     def forward(self, a):
-        self.save_for_backward(a > 0)
-        return np.maximum(a, 0)
+        out = formulas.relu(a)
+        self.save_for_backward(formulas.relu_grad(out))
+        return out
 
     def backward(self, grad, positive):
         return grad * positive
+
+
+relu = unary(Relu, method="relu")
 
 
 class LeakyRelu(Function):
@@ -84,6 +80,12 @@ class LeakyRelu(Function):
         return grad * factor
 
 
+@register(method="leaky_relu")
+def leaky_relu(a: Any, negative_slope: float = 0.01) -> Tensor:
+    """a where a > 0, else negative_slope * a."""
+    return LeakyRelu.apply(operand(a, None, "leaky_relu"), slope=negative_slope)
+
+
 class Softplus(Function):
     """out = ln(1 + e**a);  d/da = sigmoid(a), computed as e**(a - out) (never overflows)."""
 
@@ -94,6 +96,9 @@ class Softplus(Function):
 
     def backward(self, grad, a, out):
         return grad * np.exp(a - out)
+
+
+softplus = unary(Softplus, method="softplus")
 
 
 class Softmax(Function):
@@ -110,6 +115,13 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
 
 
+@register(method="softmax")
+def softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """e**a / sum(e**a) along ``axis`` (shifted by the max, so large inputs do not overflow)."""
+    (axis,) = axes(one_axis(axis, dim, "softmax"), None, a.shape, "softmax")
+    return Softmax.apply(a, axis=axis)
+
+
 class LogSoftmax(Function):
     """out = a - logsumexp(a) along ``axis``;  d/da = grad - softmax(a) * sum(grad)."""
 
@@ -122,3 +134,10 @@ class LogSoftmax(Function):
 
     def backward(self, grad, out):
         return grad - np.exp(out) * grad.sum(axis=self.axis, keepdims=True)
+
+
+@register(method="log_softmax")
+def log_softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """a - logsumexp(a) along ``axis``, computed stably."""
+    (axis,) = axes(one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
+    return LogSoftmax.apply(a, axis=axis)

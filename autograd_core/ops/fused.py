@@ -15,9 +15,9 @@ runs the activation's derivative and the bias gradient in one pass before the tw
 
 The one-pass loops are the Numba kernels of ``autograd_core.kernels`` (or their numpy twins with
 ``AUTOGRAD_CORE_JIT=0``). Sigmoid and tanh are the exception in the forward pass: numpy's SIMD
-``tanh`` and ``exp`` beat the scalar libm calls that Numba compiles to, so those run as numpy
-ufuncs in place on the matmul's fresh output (128 x 256 float32, microseconds: tanh 20 vs 508 in
-Numba; sigmoid 35 in numpy (see ``activation.stable_sigmoid``), 88 in Numba).
+``tanh`` and ``exp`` beat the scalar libm calls that Numba compiles to (``python -m bench``
+measures both), so those run as numpy ufuncs on the matmul's output. All of them evaluate the
+activations and their derivatives with the one set of formulas in ``autograd_core.formulas``.
 
 Gradients of gradients: with ``create_graph=True`` the engine hands ``backward`` tensors instead
 of arrays. The formulas above are then composed from differentiable ops (matmul, mul, softmax ...)
@@ -35,18 +35,18 @@ from typing import Any
 
 import numpy as np
 
-from .. import kernels
+from .. import formulas, kernels
 from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..kernels._checks import FLOAT_DTYPES
 from ..tensor import Tensor
-from .activation import stable_sigmoid
+from .registry import register
 
-_ACTIVATIONS = tuple(kernels.ACTIVATIONS)
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _as_tensor(value: Any) -> Tensor:
+def _to_tensor(value: Any) -> Tensor:
+    """``value`` as a Tensor, converted with ``ag.tensor``'s dtype rules when it is not one."""
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
@@ -61,7 +61,7 @@ def _bias_act(z: np.ndarray, bias: np.ndarray | None, act: str) -> np.ndarray:
     if bias is not None and (act in ("identity", "relu") or not z.flags.c_contiguous):
         # One kernel pass adds the bias (and relu), and writes C order whatever z's layout.
         fused = act if act in ("identity", "relu") else "identity"
-        z = _kernel("bias_act_forward", z.dtype)(z, bias, kernels.ACTIVATIONS[fused])
+        z = _kernel("bias_act_forward", z.dtype)(z, bias, kernels.ACTIVATION_CODES[fused])
         if act == fused:
             return z
     elif not z.flags.c_contiguous:
@@ -69,11 +69,11 @@ def _bias_act(z: np.ndarray, bias: np.ndarray | None, act: str) -> np.ndarray:
     elif bias is not None:
         np.add(z, bias, out=z)
     if act == "relu":
-        return np.maximum(z, 0, out=z)
+        return formulas.relu(z)
     if act == "tanh":
         return np.tanh(z, out=z)
     if act == "sigmoid":
-        return stable_sigmoid(z, out=z)
+        return formulas.sigmoid_array(z)
     return z
 
 
@@ -114,7 +114,7 @@ class Linear(Function):
             if grad.dtype != out.dtype or not grad.flags.c_contiguous:
                 grad = np.ascontiguousarray(grad, dtype=out.dtype)
             grad_z, grad_bias = _kernel("bias_act_backward", out.dtype)(
-                grad, out, kernels.ACTIVATIONS[self.activation])
+                grad, out, kernels.ACTIVATION_CODES[self.activation])
         grad_x = grad_weight = None
         if needs[0]:
             grad_x = kernels.matmul(grad_z, weight).reshape(x.shape)
@@ -127,11 +127,11 @@ class Linear(Function):
         needs = self.needs_input_grad
         act = self.activation
         if act == "relu":
-            grad = grad * (out.data > 0)
+            grad = grad * formulas.relu_grad(out.data)
         elif act == "sigmoid":
-            grad = grad * out * (1 - out)
+            grad = grad * formulas.sigmoid_grad(out)
         elif act == "tanh":
-            grad = grad * (1 - out * out)
+            grad = grad * formulas.tanh_grad(out)
         grad_z = grad.reshape(-1, weight.shape[0])
         grad_x = (grad_z @ weight).reshape(x.shape) if needs[0] else None
         grad_weight = grad_z.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
@@ -140,6 +140,7 @@ class Linear(Function):
         return grad_x, grad_weight
 
 
+@register()
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
            activation: str | None = None) -> Tensor:
     """``act(x @ weight.T + bias)`` as one node of the graph (PyTorch's ``F.linear`` + activation).
@@ -152,11 +153,11 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
     >>> w = ag.tensor([[1.0, -1.0]], requires_grad=True)
     >>> ag.linear(ag.tensor([[2.0, 1.0]]), w, activation="relu")    # tensor([[1.]])
     """
-    x, weight = _as_tensor(x), _as_tensor(weight)
+    x, weight = _to_tensor(x), _to_tensor(weight)
     act = "identity" if activation is None else activation
-    if act not in _ACTIVATIONS:
+    if act not in kernels.ACTIVATION_CODES:
         raise ValueError(f"linear: unknown activation {activation!r}; use None or one of "
-                         f"{list(_ACTIVATIONS)}")
+                         f"{list(kernels.ACTIVATION_CODES)}")
     if weight.ndim != 2 or weight.dtype.kind != "f":
         raise ShapeError(f"linear: weight must be a 2-D float (out_features, in_features) "
                          f"tensor, got shape {weight.shape} {weight.dtype}")
@@ -170,7 +171,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
         x = Tensor._wrap(x.data.astype(weight.dtype))
     if bias is None:
         return Linear.apply(x, weight, activation=act)
-    bias = _as_tensor(bias)
+    bias = _to_tensor(bias)
     if bias.shape != (weight.shape[0],) or bias.dtype.kind != "f":
         raise ShapeError(f"linear: bias must be a float tensor of shape ({weight.shape[0]},), "
                          f"got shape {bias.shape} {bias.dtype}")
@@ -212,6 +213,7 @@ class SoftmaxCrossEntropy(Function):
         return _kernel("softmax_xent_backward", probs.dtype)(probs, labels, rows)
 
 
+@register()
 def softmax_cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
     """Cross-entropy of ``softmax(logits)`` against integer class ``labels``, as one node.
 
@@ -222,7 +224,7 @@ def softmax_cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") 
     >>> logits = ag.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
     >>> ag.softmax_cross_entropy(logits, [0, 0]).item()       # (0.127 + 2.127) / 2 = 1.127
     """
-    logits = _as_tensor(logits)
+    logits = _to_tensor(logits)
     if logits.ndim != 2 or logits.dtype.kind != "f":
         raise ShapeError(f"softmax_cross_entropy: logits must be a 2-D float (N, C) tensor, got "
                          f"shape {logits.shape} {logits.dtype}")

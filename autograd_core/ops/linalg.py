@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .registry import binary
 
 
 class MatMul(Function):
@@ -16,6 +17,7 @@ class MatMul(Function):
     """
 
     name = "matmul"
+    symbol = "@"
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -46,3 +48,6 @@ class MatMul(Function):
             if b.ndim == 1:
                 grad_b = np.squeeze(grad_b, -1)
         return grad_a, grad_b
+
+
+matmul = binary(MatMul, method=("matmul", "__matmul__"), reflected="__rmatmul__", ufunc=np.matmul)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..function import Function
+from ..tensor import Tensor
+from .operands import Axis, axes
+from .registry import reduction, register
 
 
 def kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -34,6 +38,9 @@ class Sum(Function):
         return np.broadcast_to(grad.reshape(self.kept), self.shape)
 
 
+sum = reduction(Sum, method="sum", numpy=np.sum)
+
+
 class Mean(Function):
     """out = mean of a over ``axis``;  d/da = 1 / n, n the number of elements averaged."""
 
@@ -46,6 +53,9 @@ class Mean(Function):
         return np.broadcast_to(grad.reshape(self.kept) / self.count, self.shape)
 
 
+mean = reduction(Mean, method="mean", numpy=np.mean)
+
+
 class Max(Function):
     """out = max of a over ``axis``; the gradient goes to the arg-max, split evenly on ties.
 
@@ -56,6 +66,8 @@ class Max(Function):
     extreme = staticmethod(np.max)
 
     def forward(self, a, axis, keepdims):
+        if a.size == 0:
+            raise ShapeError(f"{self.name}: cannot reduce an empty tensor of shape {a.shape}")
         self.kept = kept_shape(a.shape, axis)
         top = self.extreme(a, axis=axis, keepdims=True)
         hits = (a == top).astype(a.dtype)
@@ -70,6 +82,10 @@ class Min(Max):
     """out = min of a over ``axis``; the gradient goes to the arg-min, split evenly on ties."""
 
     extreme = staticmethod(np.min)
+
+
+max = reduction(Max, method="max", numpy=np.max)
+min = reduction(Min, method="min", numpy=np.min)
 
 
 class LogSumExp(Function):
@@ -89,3 +105,16 @@ class LogSumExp(Function):
 
     def backward(self, grad, a, out):
         return grad.reshape(self.kept) * np.exp(a - out.reshape(self.kept))
+
+
+logsumexp = reduction(LogSumExp, method="logsumexp")
+
+
+@register(method="var", numpy=np.var)
+def var(a: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+        dim: Axis = None) -> Tensor:
+    """Variance, mean((a - mean(a))**2) with numpy's ``ddof`` (0: population variance)."""
+    reduced = axes(axis, dim, a.shape, "var")
+    count = a.size if reduced is None else int(np.prod([a.shape[i] for i in reduced]))
+    centred = a - mean(a, axis=reduced, keepdims=True)
+    return sum(centred * centred, axis=reduced, keepdims=keepdims) / (count - ddof)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..tensor import Tensor, get_default_dtype
-from .graph import INFIX, GraphView, collect, known_gradients, number
+from .graph import GraphView, collect, known_gradients, number
 from .render import Picture
 
 LEAF, CONSTANT, OUTPUT, PLAIN = "#cfe2ff", "#e9ecef", "#ffd8a8", "#ffffff"
@@ -157,8 +157,7 @@ def _value_node(view: GraphView, tensor: Tensor, grad: np.ndarray | None, show_d
 
 def _op_node(view: GraphView, tensor: Tensor, highlighted: bool) -> dict[str, str]:
     node = tensor._node
-    symbol = INFIX.get(node.name) if len(node.inputs) == 2 else "-" if node.name == "neg" \
-        else None
+    symbol = node.symbol if len(node.inputs) <= 2 else None
     attrs = {"label": symbol or node.name, "ordering": "in", "style": "filled",
              "fillcolor": HIGHLIGHT if highlighted else "white",
              "tooltip": f"{view.name(tensor)} = {view.expression(tensor)}"}

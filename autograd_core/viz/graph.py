@@ -3,12 +3,11 @@
 Nothing here changes the graph. Gradients come from ``engine.grad(..., retain_graph=True)`` while
 the graph still holds its saved values (it leaves every ``.grad`` untouched); after a backward()
 that freed the graph, from the ``.grad`` it left on leaves and retained tensors, and for graphs of
-scalars from the local derivatives below.
+scalars from the derivative each op declares (``Function.derivative``), see local_derivative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +16,6 @@ from .. import engine
 from ..function import Function
 from ..mode import no_grad
 from ..tensor import Tensor
-
-# Ops written between their operands ("p * z"); the others are written as calls ("relu(t1)").
-INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "**"}
 
 
 @dataclass
@@ -65,10 +61,10 @@ class GraphView:
         """How ``tensor`` was computed, in its inputs' names: ``p * z``, ``relu(t1)``."""
         node = tensor._node
         names = [self.name(t) for t in node.inputs]
-        if node.name in INFIX and len(names) == 2:
-            return f"{names[0]} {INFIX[node.name]} {names[1]}"
-        if node.name == "neg":
-            return f"-{names[0]}"
+        if node.symbol is not None and len(names) == 2:
+            return f"{names[0]} {node.symbol} {names[1]}"
+        if node.symbol is not None and len(names) == 1:
+            return f"{node.symbol}{names[0]}"
         return f"{node.name}({', '.join(names)})"
 
 
@@ -214,57 +210,31 @@ def backward_steps(view: GraphView) -> list[Step]:
     return steps
 
 
-# -- local derivatives of scalar ops, as a formula in the values' names and as a number ----------
-def _value(t: Tensor) -> float:
-    return float(t.data.reshape(-1)[0])
-
-
-def _power_rule(n: list[str], v: list[float], o: str, ov: float, i: int) -> tuple[str, float]:
-    if i == 1:
-        return f"{o}*log({n[0]})", ov * np.log(v[0]) if v[0] > 0 else 0.0
-    exponent = number(v[1] - 1) if n[1] == number(v[1]) else f"({n[1]} - 1)"
-    return f"{n[1]}*{n[0]}^{exponent}", v[1] * v[0] ** (v[1] - 1)
-
-
-# name -> rule(input names, input values, output name, output value, input position)
-_RULES: dict[str, Callable[[list[str], list[float], str, float, int], tuple[str, float]]] = {
-    "add": lambda n, v, o, ov, i: ("1", 1.0),
-    "sub": lambda n, v, o, ov, i: ("1", 1.0) if i == 0 else ("-1", -1.0),
-    "mul": lambda n, v, o, ov, i: (n[1 - i], v[1 - i]),
-    "div": lambda n, v, o, ov, i: (f"1/{n[1]}", 1 / v[1]) if i == 0
-    else (f"-{n[0]}/{n[1]}^2", -v[0] / v[1] ** 2),
-    "pow": _power_rule,
-    "neg": lambda n, v, o, ov, i: ("-1", -1.0),
-    "exp": lambda n, v, o, ov, i: (o, ov),
-    "log": lambda n, v, o, ov, i: (f"1/{n[0]}", 1 / v[0]),
-    "sqrt": lambda n, v, o, ov, i: (f"1/(2*{o})", 1 / (2 * ov)),
-    "tanh": lambda n, v, o, ov, i: (f"1 - {o}^2", 1 - ov**2),
-    "sigmoid": lambda n, v, o, ov, i: (f"{o}*(1 - {o})", ov * (1 - ov)),
-    "relu": lambda n, v, o, ov, i: (f"[{n[0]} > 0]", float(v[0] > 0)),
-    "abs": lambda n, v, o, ov, i: (f"sign({n[0]})", float(np.sign(v[0]))),
-}
-
-
 def local_derivative(view: GraphView, output: Tensor,
                      index: int) -> tuple[str | None, float] | None:
     """d output / d (input ``index``) of a scalar op: a formula in the values' names and its value.
 
-    Ops without a rule here give their value from their own backward while the graph holds its
-    saved values (formula ``softplus'(a)`` for one input, None for more), else None.
+    An op that declares its ``derivative`` text gives that text, and its value from its own
+    backward, rerun in float64 on the input values (so a freed graph can still be narrated).
+    Other ops give their value from their backward while the graph holds its saved values
+    (formula ``softplus'(a)`` for one input, None for more), else None.
     """
     node = output._node
     inp = node.inputs[index]
-    rule = _RULES.get(node.name)
-    if rule is not None:
+    if node.derivative is not None:
         names = [view.name(t) for t in node.inputs]
-        values = [_value(t) for t in node.inputs]
-        return rule(names, values, view.name(output), _value(output), index)
-    if node.released:
+        formula = node.derivative[index].format(*names, out=view.name(output))
+        rerun = type(node)()
+        rerun.inputs = node.inputs  # for needs_input_grad
+        out = rerun.forward(*[t.data.astype(np.float64) for t in node.inputs])
+        grads = rerun.backward(np.ones_like(out), *rerun.saved)
+    elif node.released:
         return None
-    with no_grad():
-        grads = node.backward(np.ones_like(output.data), *node.saved_values())
+    else:
+        with no_grad():
+            grads = node.backward(np.ones_like(output.data), *node.saved_values())
+        formula = f"{node.name}'({view.name(inp)})" if len(node.inputs) == 1 else None
     grads = grads if isinstance(grads, tuple) else (grads,)
     if grads[index] is None:
         return None
-    formula = f"{node.name}'({view.name(inp)})" if len(node.inputs) == 1 else None
     return formula, float(np.sum(grads[index]))

@@ -14,6 +14,7 @@ ExponentialLR  lr = base_lr * gamma ** epoch
 
 from __future__ import annotations
 
+from .._checks import positive_int
 from .optimizer import Optimizer
 
 
@@ -56,9 +57,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = positive_int("StepLR", "step_size", step_size)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 

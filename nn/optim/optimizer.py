@@ -29,6 +29,7 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import kernels
 
+from .._checks import non_negative_float
 from ..module import zero_grads
 
 ParamsArg = Iterable[ag.Tensor] | Iterable[dict[str, Any]]
@@ -85,7 +86,7 @@ class Optimizer:
 
     def _check(self, group: dict[str, Any]) -> None:
         """Raise ValueError naming the optimizer for an invalid hyper-parameter."""
-        _non_negative(self, group, "lr", "weight_decay")
+        _check_non_negative(self, group, "lr", "weight_decay")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``.grad = None``, or zeros if not ``set_to_none``."""
@@ -137,12 +138,9 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _non_negative(opt: Optimizer, group: dict[str, Any], *keys: str) -> None:
+def _check_non_negative(opt: Optimizer, group: dict[str, Any], *keys: str) -> None:
     for key in keys:
-        value = group[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"{type(opt).__name__}: invalid {key} {value!r}; expected a "
-                             "number >= 0")
+        non_negative_float(type(opt).__name__, key, group[key])
 
 
 def _buffer(state: dict[str, Any], key: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
@@ -169,7 +167,7 @@ class SGD(Optimizer):
                                   "weight_decay": weight_decay, "nesterov": nesterov})
 
     def _check(self, group: dict[str, Any]) -> None:
-        _non_negative(self, group, "lr", "momentum", "dampening", "weight_decay")
+        _check_non_negative(self, group, "lr", "momentum", "dampening", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
 
@@ -200,11 +198,11 @@ class Adam(Optimizer):
                                   "weight_decay": weight_decay})
 
     def _check(self, group: dict[str, Any]) -> None:
-        _non_negative(self, group, "lr", "eps", "weight_decay")
+        _check_non_negative(self, group, "lr", "eps", "weight_decay")
         betas = tuple(group["betas"])
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: invalid betas {group['betas']!r}; expected two numbers "
-                             "in [0, 1)")
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got "
+                             f"{group['betas']!r}")
 
     def _update_group(self, params, grads, group, states):
         beta1, beta2 = group["betas"]
@@ -231,7 +229,7 @@ class Adagrad(Optimizer):
                                   "eps": eps})
 
     def _check(self, group: dict[str, Any]) -> None:
-        _non_negative(self, group, "lr", "lr_decay", "weight_decay",
+        _check_non_negative(self, group, "lr", "lr_decay", "weight_decay",
                       "initial_accumulator_value", "eps")
 
     def _update(self, param, grad, group, state):
@@ -262,7 +260,7 @@ class RMSprop(Optimizer):
                                   "centered": centered})
 
     def _check(self, group: dict[str, Any]) -> None:
-        _non_negative(self, group, "lr", "alpha", "eps", "weight_decay", "momentum")
+        _check_non_negative(self, group, "lr", "alpha", "eps", "weight_decay", "momentum")
 
     def _update(self, param, grad, group, state):
         alpha, eps = group["alpha"], group["eps"]

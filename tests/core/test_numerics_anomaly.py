@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import math
 import os
@@ -164,6 +165,24 @@ def test_detect_anomaly_backward_names_op_and_user_line() -> None:
     assert "sqrt produced inf in its backward gradient" in message
     assert f"{THIS_FILE}:{line}" in message
     assert "x.sqrt()" in message
+
+
+def test_frames_in_a_registered_library_folder_are_skipped(tmp_path) -> None:
+    library = tmp_path / "somelib"
+    library.mkdir()
+    (library / "layers.py").write_text("def double(x):\n    return x * 2.0\n")
+    spec = importlib.util.spec_from_file_location("somelib_layers", library / "layers.py")
+    layers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layers)
+    x = ag.tensor(np.array([1.0]), requires_grad=True)
+    with ag.detect_anomaly():
+        inside = layers.double(x).grad_fn.created_at
+        ag.register_library_folder(str(library))
+        line = inspect.currentframe().f_lineno + 1
+        outside = layers.double(x).grad_fn.created_at
+    assert inside.startswith(f"{library / 'layers.py'}:2 in double")
+    assert f"{THIS_FILE}:{line} in " in outside
+    assert "layers.double(x)" in outside
 
 
 def test_without_detect_anomaly_nan_passes_silently() -> None:

@@ -119,6 +119,7 @@ CASES = [
     case("exp_scalar", lambda a: ag.exp(a), normal()),
     case("log", lambda a: a.log(), positive(2, 3)),
     case("np_log", lambda a: np.log(a), positive(2, 2, 2)),
+    case("log1p", lambda a: a.log1p(), positive(2, 3)),
     case("sqrt", lambda a: a.sqrt(), positive(2, 3)),
     case("tanh", lambda a: a.tanh(), normal(2, 3)),
     case("sigmoid", lambda a: a.sigmoid(), normal(2, 3)),

@@ -133,6 +133,15 @@ def test_load_digits():
     assert load_digits(flatten=False)[0].shape == (1797, 8, 8)
 
 
+def test_bundled_digits_equal_scikit_learns():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bunch = sklearn_datasets.load_digits()
+    x, y = load_digits(flatten=False)
+    np.testing.assert_array_equal(x * 16, bunch.images)
+    np.testing.assert_array_equal(y, bunch.target)
+    np.testing.assert_array_equal(load_digits()[0], (bunch.data / 16.0).astype(np.float32))
+
+
 @pytest.mark.parametrize("name, expected", [("and", [0, 0, 0, 1]), ("OR", [0, 1, 1, 1]),
                                             ("xor", [0, 1, 1, 0])])
 def test_logic_gates(name, expected):

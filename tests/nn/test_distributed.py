@@ -55,7 +55,7 @@ def float64_mlp():
     return model
 
 
-def digits(rows):
+def float64_digits(rows):
     x, y = nn.data.load_digits()
     return x[:rows].astype(np.float64), y[:rows]
 
@@ -102,7 +102,7 @@ def test_import_nn_does_not_import_ray():
 ], ids=["sgd-momentum-collective", "adam-driver-shuffled"])
 def test_two_workers_match_single_process_fit_each_epoch(cluster, optimizer_fn, sync, shuffle):
     # 149 rows, 2 x 16 per step: the last global batch (21 rows) splits unevenly, 10 + 11
-    data, per_worker, epochs, seed = digits(149), 16, 2, 7
+    data, per_worker, epochs, seed = float64_digits(149), 16, 2, 7
     if sync == "collective":
         pytest.importorskip("torch")
     record = WeightsPerEpoch()
@@ -119,7 +119,7 @@ def test_two_workers_match_single_process_fit_each_epoch(cluster, optimizer_fn, 
 
 
 def test_ray_dataset_input_matches_single_process_fit(cluster):
-    data = digits(96)
+    data = float64_digits(96)
     dataset = ray.data.from_items([{"x": row, "y": label} for row, label in zip(*data)])
     sgd = functools.partial(nn.optim.SGD, lr=0.1, momentum=0.9)
     record = WeightsPerEpoch()
@@ -132,7 +132,7 @@ def test_ray_dataset_input_matches_single_process_fit(cluster):
 
 
 def test_exception_in_a_worker_names_it_and_the_original_error(cluster):
-    x, y = digits(64)
+    x, y = float64_digits(64)
     y = y.copy()
     y[16 + 3] = 99  # worker 1's shard of the first step (rows 16-31, no shuffle)
     with pytest.raises(nn.distributed.WorkerError, match=r"worker 1 of 2 failed during an epoch"
@@ -149,7 +149,7 @@ def exit_on_worker_one(output, target):
 
 
 def test_dead_worker_stops_the_run(cluster):
-    x, y = digits(64)
+    x, y = float64_digits(64)
     y = y.copy()
     y[16] = 99
     with pytest.raises(nn.distributed.WorkerError, match=r"worker 1 of 2 failed at step 0"):
@@ -173,10 +173,11 @@ def test_replicas_that_differ_are_refused(cluster):
 
 def test_bad_arguments_fail_before_starting_workers():
     with pytest.raises(ValueError, match="gradient_sync must be one of"):
-        nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), "sgd", digits(8),
+        nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), "sgd", float64_digits(8),
                            gradient_sync="fast")
     with pytest.raises(ValueError, match="num_workers must be a positive integer"):
-        nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), "sgd", digits(8), num_workers=0)
+        nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), "sgd", float64_digits(8),
+                           num_workers=0)
 
 
 def test_sweep_example_runs_with_asha(cluster, tmp_path):

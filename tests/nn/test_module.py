@@ -221,3 +221,30 @@ def test_registry():
         nn.register_module(Linear)
     with pytest.raises(TypeError, match="expected an nn.Module subclass"):
         nn.register_module(dict)
+
+
+def test_module_code_does_not_import_the_training_code():
+    import ast
+    import inspect
+
+    import nn.module
+
+    tree = ast.parse(inspect.getsource(nn.module))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any(name and name.endswith("train") for name in imported)
+    assert issubclass(nn.Module, nn.train.KerasMethods)
+    assert issubclass(nn.Module, nn.module.ModuleBase)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 1)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    net = Net().compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    history = net.fit(x, y, epochs=2, verbose=0)
+    assert len(history) == 2 and net.predict(x).shape == (4, 1)
+    assert set(net.evaluate(x, y)) == {"loss"}

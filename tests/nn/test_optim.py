@@ -167,9 +167,9 @@ def test_bad_arguments_are_named():
     p = nn.Parameter([1.0])
     with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="Adam: invalid lr -1"):
+    with pytest.raises(ValueError, match="Adam: lr must be a number >= 0, got -1"):
         optim.Adam([p], lr=-1)
-    with pytest.raises(ValueError, match="Adam: invalid betas"):
+    with pytest.raises(ValueError, match=r"Adam: betas must be two numbers in \[0, 1\), got"):
         optim.Adam([p], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="Nesterov momentum requires a momentum > 0"):
         optim.SGD([p], lr=0.1, nesterov=True)

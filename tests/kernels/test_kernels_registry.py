@@ -1,0 +1,111 @@
+"""The kernel registry: every kernel is in a family's table, input checks, the numba/numpy switch,
+the compile cache folder, and laziness (numba is imported only when a kernel first compiles)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import test_kernels_activation
+import test_kernels_linalg
+import test_kernels_optim
+import test_kernels_softmax_xent
+from kernel_table import REPO_ROOT, relayout
+
+import autograd_core.kernels as K
+from autograd_core.kernels import registry
+
+
+def test_table_covers_every_kernel():
+    families = (test_kernels_activation, test_kernels_linalg, test_kernels_optim,
+                test_kernels_softmax_xent)
+    assert {case.kernel for family in families for case in family.CASES} == set(K.names())
+
+
+def test_inputs_in_other_layouts_are_really_non_contiguous():
+    x = np.ones((7, 13))
+    assert not relayout(x, "transposed").flags.c_contiguous
+    assert not relayout(x, "strided").flags.c_contiguous
+
+
+def test_errors_name_the_kernel_and_the_problem():
+    z32, z64 = np.zeros((2, 3), np.float32), np.zeros((2, 3))
+    with pytest.raises(TypeError, match="bias_act_forward: bias has dtype float64"):
+        K.bias_act_forward(z32, np.zeros(3), "relu")
+    with pytest.raises(ValueError, match=r"bias_act_forward: bias must have shape \(3,\)"):
+        K.bias_act_forward(z64, np.zeros(2), "relu")
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        K.bias_act_forward(z64, np.zeros(3), "gelu")
+    with pytest.raises(TypeError, match="float32 or float64, got int64"):
+        K.gibbs_sample(np.zeros(3, np.int64), np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="label 3 is out of range for 3 classes"):
+        K.softmax_xent_forward(z64, np.array([0, 3]))
+    with pytest.raises(ValueError, match="label -1 is out of range"):
+        K.softmax_xent_backward(z64, np.array([-1, 0]), np.ones(2))
+    with pytest.raises(TypeError, match="labels must be integers"):
+        K.softmax_xent_forward(z64, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="do not align"):
+        K.small_matmul(z64, z64)
+
+
+def test_use_jit_switches_and_restores():
+    before = K.jit_enabled()
+    with K.use_jit(False):
+        assert not K.jit_enabled()
+        assert K.get("gibbs_sample") is registry._KERNELS["gibbs_sample"].twin
+        with K.use_jit(True):
+            assert K.jit_enabled()
+            assert K.get("gibbs_sample").py_func is registry._KERNELS["gibbs_sample"].source
+        assert not K.jit_enabled()
+    assert K.jit_enabled() == before
+    K.use_jit(not before)  # the plain call form switches for good
+    try:
+        assert K.jit_enabled() is (not before)
+    finally:
+        K.use_jit(before)
+
+
+def test_get_unknown_kernel_lists_the_known_ones():
+    with pytest.raises(KeyError, match="registered kernels"):
+        K.get("conv2d")
+
+
+def test_jit_env_values():
+    assert registry._jit_from_env({})
+    assert registry._jit_from_env({"AUTOGRAD_CORE_JIT": "1"})
+    for off in ("0", "false", "OFF", " no "):
+        assert not registry._jit_from_env({"AUTOGRAD_CORE_JIT": off})
+
+
+def test_numba_cache_goes_to_user_folder_when_package_is_read_only():
+    env = {"XDG_CACHE_HOME": "/xdg"}
+    assert registry._numba_cache_dir(env, package_writable=True) is None
+    assert registry._numba_cache_dir(env, package_writable=False) == "/xdg/autograd_core/numba"
+    user_set = {**env, "NUMBA_CACHE_DIR": "/mine"}
+    assert registry._numba_cache_dir(user_set, package_writable=False) is None
+
+
+def run_python(code: str, **env: str) -> str:
+    environ = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **env}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_import_does_not_import_numba():
+    run_python("import autograd_core.kernels, sys; assert 'numba' not in sys.modules")
+
+
+def test_env_var_selects_twins_and_numba_is_never_imported():
+    code = (
+        "import sys, numpy as np, autograd_core.kernels as K\n"
+        "assert not K.jit_enabled()\n"
+        "K.bias_act_forward(np.ones((2, 3)), np.ones(3), 'tanh')\n"
+        "assert 'numba' not in sys.modules\n"
+    )
+    run_python(code, AUTOGRAD_CORE_JIT="0")
