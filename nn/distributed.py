@@ -25,8 +25,8 @@ Gradient averaging (``gradient_sync``):
 - ``"driver"``: every step the driver ``ray.get``s each worker's gradient from the object store,
   sums them and ``ray.put``s the average, which the workers fetch with their next step. Needs
   nothing beyond Ray; its traffic all passes through the driver.
-- ``"auto"`` (default): ``"collective"`` when ``torch.distributed`` is importable (it measured
-  faster), else ``"driver"``.
+- ``"auto"`` (default): ``"collective"`` when Ray's Gloo backend and ``torch.distributed`` are
+  available (it measured faster), else ``"driver"``.
 
 Data: ``(x, y)`` arrays are put in the object store once; workers read them as zero-copy
 read-only numpy views (a worker copies only its shard of a shuffled batch, as ``DataLoader``
@@ -46,6 +46,7 @@ Ray is imported only inside these functions: ``import nn`` never imports it.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import os
 import time
@@ -242,6 +243,10 @@ def _digest(model: Module) -> str:
 # -- the driver ----------------------------------------------------------------------------------
 
 def _collective_available() -> bool:
+    """Whether Ray's collective Gloo backend (built on ``torch.distributed``) can run here."""
+    ray_gloo = "ray.util.collective.collective_group.torch_gloo_collective_group"
+    if importlib.util.find_spec(ray_gloo) is None:  # older Ray: Gloo through pygloo, not torch
+        return False
     try:
         import torch.distributed as dist
     except ImportError:

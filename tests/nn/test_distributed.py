@@ -132,13 +132,15 @@ def test_ray_dataset_input_matches_single_process_fit(cluster):
 
 
 def test_exception_in_a_worker_names_it_and_the_original_error(cluster):
+    pytest.importorskip("torch")  # the collective route, where worker 0 waits in an allreduce
     x, y = float64_digits(64)
     y = y.copy()
     y[16 + 3] = 99  # worker 1's shard of the first step (rows 16-31, no shuffle)
     with pytest.raises(nn.distributed.WorkerError, match=r"worker 1 of 2 failed during an epoch"
                        r": ValueError: .*label 99 is out of range") as info:
         nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(), "sgd", (x, y), epochs=1,
-                           batch_size=16, shuffle=False, verbose=0, timeout=120)
+                           batch_size=16, shuffle=False, verbose=0, timeout=120,
+                           gradient_sync="collective")
     assert info.value.rank == 1 and isinstance(info.value.cause, ValueError)
 
 
