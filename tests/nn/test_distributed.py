@@ -114,6 +114,7 @@ def test_two_workers_match_single_process_fit_each_epoch(cluster, optimizer_fn, 
                                                  shuffle, seed)
     assert_same_runs(record.states, history, ref_states, ref_history)
     assert isinstance(history, nn.History) and isinstance(model, nn.MLP)
+    assert ray.is_initialized()  # fit used the running cluster and left it running
     assert {key: value.dtype for key, value in model.state_dict().items()} == \
         {key: np.dtype(np.float64) for key in ref_states[-1]}
 
@@ -191,3 +192,37 @@ def test_sweep_example_runs_with_asha(cluster, tmp_path):
     for result in results:
         assert result.metrics["epoch"] >= 1 and 0 <= result.metrics["val_accuracy"] <= 1
     assert results.get_best_result().config.keys() == {"lr", "hidden"}
+
+
+@pytest.fixture
+def tune_reports(monkeypatch):
+    """What ray.tune.report receives, outside a Tune session."""
+    tune = pytest.importorskip("ray.tune")
+    reports = []
+    monkeypatch.setattr(tune, "report", reports.append)
+    return reports
+
+
+def test_tune_report_sends_each_epochs_logs(tune_reports):
+    x, y = nn.data.load_digits()
+    model = nn.MLP([64, 8, 10])
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), lr=0.1),
+                     (x[:64], y[:64]), epochs=2, validation_data=(x[64:96], y[64:96]),
+                     metrics=["accuracy"], verbose=0,
+                     callbacks=[nn.distributed.TuneReport(["val_accuracy", "loss"])])
+    assert tune_reports == [{"val_accuracy": history["val_accuracy"][epoch],
+                             "loss": history["loss"][epoch], "epoch": epoch + 1}
+                            for epoch in range(2)]
+    with pytest.raises(KeyError, match="TuneReport: \\['val_loss'\\] not among"):
+        nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), lr=0.1),
+               (x[:64], y[:64]), verbose=0, callbacks=[nn.distributed.TuneReport(["val_loss"])])
+
+
+def test_report_partial_fits_reports_an_rbm_pass_by_pass(tune_reports):
+    x = (nn.data.load_digits()[0][:100] > 0.5).astype(np.float32)
+    rbm = nn.RBM(64, 16, seed=0, verbose=0)
+    assert nn.distributed.report_partial_fits(rbm, x, epochs=3) is rbm
+    errors = rbm.history_["reconstruction_error"]
+    assert len(errors) == 3
+    assert tune_reports == [{"reconstruction_error": error, "epoch": epoch + 1}
+                            for epoch, error in enumerate(errors)]
