@@ -134,14 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     import ray
 
-    for attempt in range(3):
-        try:
-            ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
-            break
-        except Exception:  # on an overloaded machine the raylet may miss Ray's 30 s start
-            ray.shutdown()
-            if attempt == 2:
-                raise
+    nn.distributed.start_local_cluster(num_cpus=2, attempts=3)
     try:
         rows = []
         for name, per_worker in (("digits MLP 64-128-10", 32), ("MLP 784-1024-1024-10", 128)):

@@ -71,7 +71,7 @@ from .train import (
     run_epochs,
 )
 
-__all__ = ["fit", "WorkerError", "TuneReport", "report_partial_fits"]
+__all__ = ["fit", "WorkerError", "TuneReport", "report_partial_fits", "start_local_cluster"]
 
 SYNC_MODES = ("auto", "collective", "driver")
 
@@ -322,11 +322,26 @@ def _start_ray(ray, address: str | None, cpus_needed: float) -> bool:
     if ray.is_initialized():
         return False
     if address is None:
-        ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(cpus_needed)),
-                 include_dashboard=False, logging_level="warning")
+        start_local_cluster(max(os.cpu_count() or 1, math.ceil(cpus_needed)))
     else:
         ray.init(address=address, logging_level="warning")
     return True
+
+
+def start_local_cluster(num_cpus: int, attempts: int = 2) -> None:
+    """``ray.init(num_cpus=num_cpus, include_dashboard=False)``: a local Ray cluster, tried up to
+    ``attempts`` times, because on an overloaded machine Ray's processes can miss the 30 s that
+    ``ray.init`` gives them to start."""
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="warning")
+            return
+        except Exception:  # Ray raises a bare Exception for a node that timed out starting
+            ray.shutdown()
+            if attempt == attempts:
+                raise
 
 
 def _check_resources(ray, cpus_needed: float) -> None:

@@ -31,14 +31,7 @@ def cluster(request):
     saved = os.environ.get("AUTOGRAD_CORE_JIT")
     os.environ["AUTOGRAD_CORE_JIT"] = "0"
     try:
-        for attempt in range(2):
-            try:
-                ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
-                break
-            except Exception:  # on an overloaded machine the raylet may miss Ray's 30 s start
-                ray.shutdown()
-                if attempt:
-                    raise
+        nn.distributed.start_local_cluster(num_cpus=2)
     finally:
         if saved is None:
             del os.environ["AUTOGRAD_CORE_JIT"]
