@@ -12,7 +12,23 @@ from typing import Any
 
 from ..errors import DTypeError
 from ..tensor import Tensor
-from . import activation, elementwise, fused, linalg, reduce, shape  # noqa: F401  (fill OPS)
+from . import (  # noqa: F401  (fill OPS)
+    activation,
+    arith,
+    elementwise,
+    fused,
+    indexing,
+    layout,
+    linalg,
+    reduce,
+    rounding,
+    scan,
+    shape,
+    sorting,
+    special,
+    statistics,
+    trig,
+)
 from .registry import OPS, public_functions
 
 globals().update(public_functions())
