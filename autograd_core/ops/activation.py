@@ -333,11 +333,11 @@ def hardsigmoid(a: Any) -> Tensor:
 
 
 class Hardswish(Function):
-    """out = a relu6(a + 3) / 6;  d/da = 0 below -3, (2a + 3) / 6 up to 3, 1 above
-    (PyTorch's one-sided values at -3 and 3)."""
+    """out = a relu6(a + 3) / 6;  d/da = 0 up to -3, (2a + 3) / 6 between, 1 from 3 on
+    (PyTorch's values at -3 and 3)."""
 
     def forward(self, a):
-        self.save_for_backward(a, a < -3, a > 3)
+        self.save_for_backward(a, a <= -3, a >= 3)
         return a * np.clip(a + 3, 0, 6) / 6
 
     def backward(self, grad, a, below, above):
