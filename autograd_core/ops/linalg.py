@@ -96,6 +96,10 @@ def _einsum_spec(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[s
         letters = "".join(terms)
         output = ellipsis + "".join(sorted(c for c in set(letters)
                                            if letters.count(c) == 1 and c not in ellipsis))
+    if not output.isalpha() and output or set(output) - set("".join(terms)) or \
+            len(set(output)) != len(output):
+        raise ShapeError(f"einsum: bad subscripts {subscripts!r} (output {output!r}: each "
+                         "letter once, each from an operand)")
     for k, term in enumerate(terms):
         if len(set(term)) != len(term):
             raise ShapeError(f"einsum: operand {k} repeats a subscript in {term!r} (a diagonal); "
