@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from .operands import Axis, axes
+from .operands import Axis, axes, keep_dims
 from .registry import reduction, register
 
 
@@ -112,8 +112,9 @@ logsumexp = reduction(LogSumExp, method="logsumexp")
 
 @register(method="var", numpy=np.var)
 def var(a: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
-        dim: Axis = None) -> Tensor:
+        dim: Axis = None, keepdim: bool | None = None) -> Tensor:
     """Variance, mean((a - mean(a))**2) with numpy's ``ddof`` (0: population variance)."""
+    keepdims = keep_dims(keepdims, keepdim)
     reduced = axes(axis, dim, a.shape, "var")
     count = a.size if reduced is None else int(np.prod([a.shape[i] for i in reduced]))
     centred = a - mean(a, axis=reduced, keepdims=True)
