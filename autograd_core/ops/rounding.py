@@ -21,75 +21,63 @@ def zero_gradient(grad):
     return Tensor._wrap(zeros) if isinstance(grad, Tensor) else zeros
 
 
-class Sign(Function):
-    """out = -1, 0 or 1 as a is negative, zero or positive;  d/da = 0."""
+class PiecewiseConstant(Function):
+    """Base of the ops whose derivative is 0 wherever it exists; subclasses give ``forward``."""
 
     derivative = ("0",)
 
-    def forward(self, a):
-        return np.sign(a)
-
     def backward(self, grad):
         return zero_gradient(grad)
+
+
+class Sign(PiecewiseConstant):
+    """out = -1, 0 or 1 as a is negative, zero or positive;  d/da = 0."""
+
+    def forward(self, a):
+        return np.sign(a)
 
 
 sign = unary(Sign, method="sign", ufunc=np.sign)
 
 
-class Floor(Function):
+class Floor(PiecewiseConstant):
     """out = the largest integer <= a;  d/da = 0."""
-
-    derivative = ("0",)
 
     def forward(self, a):
         return np.floor(a)
-
-    def backward(self, grad):
-        return zero_gradient(grad)
 
 
 floor = unary(Floor, method=("floor", "__floor__"), ufunc=np.floor)
 
 
-class Ceil(Function):
+class Ceil(PiecewiseConstant):
     """out = the smallest integer >= a;  d/da = 0."""
-
-    derivative = ("0",)
 
     def forward(self, a):
         return np.ceil(a)
-
-    def backward(self, grad):
-        return zero_gradient(grad)
 
 
 ceil = unary(Ceil, method=("ceil", "__ceil__"), ufunc=np.ceil)
 
 
-class Trunc(Function):
+class Trunc(PiecewiseConstant):
     """out = a rounded towards zero;  d/da = 0."""
-
-    derivative = ("0",)
 
     def forward(self, a):
         return np.trunc(a)
-
-    def backward(self, grad):
-        return zero_gradient(grad)
 
 
 trunc = unary(Trunc, method=("trunc", "__trunc__"), ufunc=np.trunc, numpy=np.fix)
 
 
-class Round(Function):
+class Round(PiecewiseConstant):
     """out = a rounded to ``decimals`` places, halves to even (numpy's and PyTorch's rule);
     d/da = 0."""
 
+    derivative = None  # it takes a parameter, so the pictures cannot rerun it
+
     def forward(self, a, decimals):
         return np.round(a, decimals)
-
-    def backward(self, grad):
-        return zero_gradient(grad)
 
 
 @register(method="round", numpy=(np.round, np.around), ufunc=np.rint)

@@ -94,14 +94,19 @@ def argmin(a: Any, axis: int | None = None, keepdims: bool = False, *, dim: int 
     return _arg_extreme("argmin", np.argmin, a, axis, keepdims, dim, keepdim)
 
 
+def _truth(op: str, function, a: Any, axis: Axis, keepdims: bool, dim: Axis,
+           keepdim: bool | None) -> Tensor:
+    a = operand(a, None, op)
+    return _outside_graph(op, function, a, axis=axes(axis, dim, a.shape, op),
+                          keepdims=keep_dims(keepdims, keepdim))
+
+
 @register(method="any", numpy=np.any)
 def any(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
         keepdim: bool | None = None) -> Tensor:
     """True where some element along ``axis`` (all axes when None) is non-zero; a bool tensor
     outside the graph."""
-    a = operand(a, None, "any")
-    return _outside_graph("any", np.any, a, axis=axes(axis, dim, a.shape, "any"),
-                          keepdims=keep_dims(keepdims, keepdim))
+    return _truth("any", np.any, a, axis, keepdims, dim, keepdim)
 
 
 @register(method="all", numpy=np.all)
@@ -109,6 +114,4 @@ def all(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
         keepdim: bool | None = None) -> Tensor:
     """True where every element along ``axis`` (all axes when None) is non-zero; a bool tensor
     outside the graph."""
-    a = operand(a, None, "all")
-    return _outside_graph("all", np.all, a, axis=axes(axis, dim, a.shape, "all"),
-                          keepdims=keep_dims(keepdims, keepdim))
+    return _truth("all", np.all, a, axis, keepdims, dim, keepdim)
