@@ -100,11 +100,23 @@ def _einsum_spec(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[s
             len(set(output)) != len(output):
         raise ShapeError(f"einsum: bad subscripts {subscripts!r} (output {output!r}: each "
                          "letter once, each from an operand)")
-    for k, term in enumerate(terms):
-        if len(set(term)) != len(term):
-            raise ShapeError(f"einsum: operand {k} repeats a subscript in {term!r} (a diagonal); "
-                             "take it with ag.diagonal first")
     return terms, output
+
+
+def _take_diagonals(tensor: Tensor, term: str, k: int) -> tuple[Tensor, str]:
+    """A subscript repeated inside one operand ("ii") means its diagonal: take it (the
+    diagonal's axis goes last, as ag.diagonal puts it) until every letter is used once."""
+    while len(set(term)) != len(term):
+        letter = next(c for c in term if term.count(c) > 1)
+        first = term.index(letter)
+        second = term.index(letter, first + 1)
+        if tensor.shape[first] != tensor.shape[second]:
+            raise ShapeError(f"einsum: operand {k} repeats {letter!r} in {term!r} over axes of "
+                             f"different lengths {tensor.shape[first]} and "
+                             f"{tensor.shape[second]} (shape {tensor.shape})")
+        tensor = diagonal(tensor, 0, first, second)
+        term = term[:first] + term[first + 1:second] + term[second + 1:] + letter
+    return tensor, term
 
 
 class Einsum(Function):
@@ -138,8 +150,9 @@ class Einsum(Function):
 @register(numpy=np.einsum)
 def einsum(subscripts: str, *operands: Any) -> Tensor:
     """Einstein summation as ``np.einsum`` / ``torch.einsum``: ``einsum("ij,jk->ik", a, b)``
-    is a @ b; ``...`` stands for broadcast axes; an implicit output (no ``->``) lists the
-    letters used once in alphabetical order. Each operand gets its gradient.
+    is a @ b; ``...`` stands for broadcast axes; a letter repeated in one operand takes its
+    diagonal (``"ii->i"``, ``"ii"`` the trace); an implicit output (no ``->``) lists the letters
+    used once in alphabetical order. Each operand gets its gradient.
 
     >>> ag.einsum("bij,bjk->bik", x, y)          # batched matmul
     """
@@ -147,7 +160,9 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     tensors = operand_list(operands, "einsum")
     terms, output = _einsum_spec(subscripts, [t.shape for t in tensors])
-    return Einsum.apply(*tensors, terms=terms, output=output)
+    tensors, terms = zip(*(_take_diagonals(t, term, k)
+                           for k, (t, term) in enumerate(zip(tensors, terms))))
+    return Einsum.apply(*tensors, terms=list(terms), output=output)
 
 
 @register(method="outer", numpy=np.outer)
@@ -239,17 +254,55 @@ def _vector_norm(x: Tensor, ord: Any, axis: tuple[int, ...], keepdims: bool) -> 
     return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
+class SingularValues(Function):
+    """out = the singular values of each matrix (the last two axes), largest first;
+    d/da = U diag(grad) V^T, with a = U diag(out) V^T (exact where the values are distinct).
+
+    The singular vectors are constants here, so the gradient cannot be differentiated again:
+    backward refuses ``create_graph`` rather than give a wrong second derivative.
+    """
+
+    name = "svdvals"
+
+    def forward(self, a):
+        if a.ndim < 2:
+            raise ShapeError(f"svdvals: needs at least 2 dimensions, got {describe(a)}")
+        u, values, vh = np.linalg.svd(a, full_matrices=False)
+        self.save_for_backward(u, vh)
+        return values
+
+    def backward(self, grad, u, vh):
+        if isinstance(grad, Tensor):
+            raise RuntimeError("svdvals (matrix norms 2, -2, 'nuc'): second derivatives "
+                               "(create_graph=True) are not supported")
+        return (u * grad[..., None, :]) @ vh
+
+
+@register(public=False)
+def svdvals(a: Any) -> Tensor:
+    """The singular values of each matrix over the last two axes, largest first, as
+    ``torch.linalg.svdvals``; differentiable once."""
+    return SingularValues.apply(operand(a, None, "svdvals"))
+
+
 def _matrix_norm(x: Tensor, ord: Any, axis: tuple[int, int], keepdims: bool) -> Tensor:
     rows, cols = axis
+    kept = [1 if i in axis else n for i, n in enumerate(x.shape)]
     if ord is None or ord == "fro":
         out = EuclideanNorm.apply(x, axis=tuple(sorted(axis)), keepdims=True)
     elif ord in (1, -1, np.inf, -np.inf):
         summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)
         extreme = max if ord in (1, np.inf) else min
         out = extreme(sum(abs(x), axis=summed, keepdims=True), axis=over, keepdims=True)
+    elif ord in (2, -2, "nuc"):
+        rest = [i for i in range(x.ndim) if i not in axis]
+        values = svdvals(transpose(x, *rest, rows, cols))
+        picked = sum(values, axis=-1) if ord == "nuc" else \
+            getitem(values, (Ellipsis, 0 if ord == 2 else -1))
+        out = reshape(picked, kept)
     else:
         raise ValueError(f"norm: matrix ord {ord!r} is not supported (supported: None, 'fro', "
-                         "1, -1, inf, -inf; 2, -2 and 'nuc' need singular values)")
+                         "'nuc', 1, -1, 2, -2, inf, -inf)")
     return out if keepdims else reshape(out, [n for i, n in enumerate(out.shape)
                                               if i not in (rows % x.ndim, cols % x.ndim)])
 
@@ -262,8 +315,9 @@ def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False, *,
     ``axis`` None: the 2-norm of the flattened tensor when ``ord`` is None, otherwise x must
     be 1-D (a vector norm) or 2-D (a matrix norm). An int ``axis``: vector norms along it
     (``ord`` None/2 Euclidean, 1, inf, -inf, 0 the count of non-zeros, any other p:
-    sum(|x|**p)**(1/p)). A pair of axes: matrix norms ('fro' / None, 1 and -1 the largest /
-    smallest column sum of |x|, inf and -inf the row sums).
+    sum(|x|**p)**(1/p)). A pair of axes: matrix norms ('fro' / None, 'nuc' the sum of the
+    singular values, 2 and -2 the largest / smallest one, 1 and -1 the largest / smallest
+    column sum of |x|, inf and -inf the row sums).
     The Euclidean norm's gradient at 0 is 0, as in PyTorch.
     """
     x = operand(x, None, "norm")

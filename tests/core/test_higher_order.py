@@ -109,6 +109,8 @@ SECOND_ORDER = [
                  [normal(2, 3)], id="split_clone"),
     pytest.param(lambda a, b: ag.einsum("ij,jk->ki", a, b * b) * ag.outer(a[0], a[1])[:2, :2],
                  [normal(2, 2), normal(2, 2)], id="einsum_outer"),
+    pytest.param(lambda a, b: ag.einsum("ii,ij->j", a * a, b), [normal(2, 2), normal(2, 3)],
+                 id="einsum_diagonal"),
     pytest.param(lambda a: a.diagonal() * a.trace() + a.tril().sum() * a.triu(1).sum(),
                  [normal(3, 3)], id="diagonal_trace_tril_triu"),
     pytest.param(lambda a: ag.linalg.norm(a, axis=1) + ag.linalg.norm(a, 3, axis=0).sum(),

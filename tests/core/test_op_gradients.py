@@ -382,6 +382,13 @@ CASES = [
     case("norm_matrix_fro", lambda a: ag.linalg.norm(a, "fro", axis=(1, 2)), normal(2, 3, 2)),
     case("norm_matrix_1", lambda a: ag.linalg.norm(a, 1), distinct(3, 3)),
     case("norm_matrix_inf", lambda a: ag.linalg.norm(a, -np.inf, axis=(0, 1)), distinct(3, 3)),
+    case("norm_matrix_nuc", lambda a: ag.linalg.norm(a, "nuc"), normal(3, 2)),
+    case("norm_matrix_2_batched", lambda a: ag.linalg.norm(a, 2, axis=(0, 2)), normal(3, 2, 4)),
+    case("norm_matrix_minus_2", lambda a: ag.linalg.norm(a, -2), normal(3, 3)),
+    case("svdvals", lambda a: ag.linalg.svdvals(a), normal(2, 4, 3)),
+    case("einsum_trace", lambda a: ag.einsum("ii", a), normal(3, 3)),
+    case("einsum_diagonal_times", lambda a, b: ag.einsum("iij,j->ji", a, b), normal(2, 2, 3),
+         normal(3)),
     # a small composite: the ops must also compose
     case("composite_mlp", lambda x, w, b: (x @ w + b).tanh().mean(axis=0).sum(), normal(4, 3),
          normal(3, 2), normal(2)),
