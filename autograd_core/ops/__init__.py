@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (fill OPS)
     indexing,
     layout,
     linalg,
+    predicates,
     reduce,
     rounding,
     scan,

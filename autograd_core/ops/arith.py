@@ -194,3 +194,20 @@ def lerp(start: Any, end: Any, weight: Any) -> Tensor:
     >>> ag.lerp(ag.tensor([0.0, 10.0]), ag.tensor([1.0, 20.0]), 0.25)   # tensor([0.25, 12.5])
     """
     return Lerp.apply(*operand_list([start, end, weight], "lerp"))
+
+
+class Cbrt(Function):
+    """out = the real cube root of a;  d/da = 1 / (3 out**2)."""
+
+    derivative = ("1/(3*{out}^2)",)
+
+    def forward(self, a):
+        out = np.cbrt(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad, out):
+        return grad / (3 * out * out)
+
+
+cbrt = unary(Cbrt, method="cbrt", ufunc=np.cbrt)

@@ -80,7 +80,7 @@ class Round(PiecewiseConstant):
         return np.round(a, decimals)
 
 
-@register(method="round", numpy=(np.round, np.around), ufunc=np.rint)
+@register(method=("round", "__round__"), numpy=(np.round, np.around), ufunc=np.rint)
 def round(a: Any, decimals: int = 0) -> Tensor:
     """a rounded to ``decimals`` places, halves to even (2.5 -> 2); the gradient is zero."""
     return Round.apply(operand(a, None, "round"), decimals=decimals)

@@ -280,6 +280,8 @@ CASES = [
     case("lerp_tensor_weight", lambda a, b, w: a.lerp(b, w), normal(2, 3), normal(3),
          uniform(2, 1)),
     case("erf", lambda a: ag.erf(a), normal(2, 3)),
+    case("cbrt", lambda a: np.cbrt(a), off_grid(2, 3)),
+    case("np_fabs", lambda a: np.fabs(a), off_grid(2, 3)),
     # piecewise-constant: the gradient is zeros (inputs off the jumps)
     case("sign", lambda a: a.sign() * a, off_grid(2, 3)),
     case("floor", lambda a: a.floor() + a, off_grid(2, 3)),
