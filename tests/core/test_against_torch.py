@@ -335,6 +335,24 @@ OPS = {
                                                       torch.einsum("ii->i", a),
                                                       torch.einsum("ij,jj->ij", b, a)),
                                         shapes=[(3, 3), (2, 3)]),
+    "subtract": lambda: compare(ag.subtract, torch.subtract, shapes=[(2, 3), (3,)]),
+    "multiply": lambda: compare(ag.multiply, torch.multiply, shapes=[(2, 1), (3,)]),
+    "divide": lambda: compare(ag.divide, torch.divide, shapes=[(2, 3), (2, 3)], low=0.5),
+    "power": lambda: compare(ag.power, torch.pow, shapes=[(2, 3), (3,)], low=0.5),
+    "negative": lambda: compare(ag.negative, torch.negative),
+    "astype": lambda: compare(lambda a: a.astype(np.float32), lambda a: a.float(),
+                              atol=1e-6, rtol=1e-6),
+    "comparisons": lambda: compare(
+        lambda a, b: (a == b, a != b, a < b, a <= b, a > b, a >= b),
+        lambda a, b: (a == b, a != b, a < b, a <= b, a > b, a >= b),
+        inputs=[off_grid(3, 4), np.where(MASK, off_grid(3, 4), 0.0)], grad=False),
+    "expand_dims": lambda: compare(lambda a: ag.expand_dims(a, 1),
+                                   lambda a: torch.unsqueeze(a, 1)),
+    "swapaxes": lambda: compare(lambda a: a.swapaxes(0, 2), lambda a: a.swapaxes(0, 2),
+                                shapes=[(2, 3, 4)]),
+    "concatenate": lambda: compare(lambda a, b: ag.concatenate([a, b], axis=-1),
+                                   lambda a, b: torch.concatenate([a, b], dim=-1),
+                                   shapes=[(2, 1), (2, 3)]),
     # fused ops
     "linear": lambda: compare(lambda x, w, b: ag.linear(x, w, b, activation="tanh"),
                               lambda x, w, b: torch.tanh(F.linear(x, w, b)),
@@ -343,6 +361,25 @@ OPS = {
         lambda a: ag.softmax_cross_entropy(a, [0, 2, 1]),
         lambda a: F.cross_entropy(a, T([0, 2, 1])), shapes=[(3, 4)]),
 }
+
+
+# ops compared under another row's name (PyTorch spelling, or several ops in one row)
+COMPARED_AS = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "min": "amin", "argmin": "argmin_keepdim",
+    "argsort": "sort", "tile": "tile_is_torch_repeat", "repeat": "repeat_counts",
+    "pad": "pad_reflect", "split_sizes": "split_size", "equal": "comparisons",
+    "not_equal": "comparisons", "less": "comparisons", "less_equal": "comparisons",
+    "greater": "comparisons", "greater_equal": "comparisons", **dict.fromkeys(
+        ["isnan", "isinf", "isfinite", "signbit", "logical_not", "logical_and", "logical_or",
+         "logical_xor"], "predicates"),
+}
+
+
+def test_every_op_is_compared() -> None:
+    ops = ag.ops.registry.OPS
+    missing = [name for name in ops if COMPARED_AS.get(name, name) not in OPS]
+    assert not missing, f"ops without a PyTorch comparison: {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
