@@ -33,6 +33,7 @@ from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matm
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
+from .special import erf
 
 __all__ = [
     "ACTIVATION_CODES",
@@ -42,6 +43,7 @@ __all__ = [
     "adam_update_many",
     "bias_act_backward",
     "bias_act_forward",
+    "erf",
     "get",
     "gibbs_sample",
     "jit_enabled",

@@ -16,7 +16,7 @@ from ..function import Function
 from ..tensor import Tensor
 from .operands import axes, one_axis, operand
 from .registry import register, unary
-from .special import erf_array, erf_of
+from .special import erf_of
 
 
 class Tanh(Function):
@@ -210,7 +210,7 @@ class Gelu(Function):
 
     def forward(self, a):
         self.save_for_backward(a)
-        return a * (0.5 * (1 + erf_array(a * SQRT_HALF)))
+        return a * (0.5 * (1 + kernels.erf(a * SQRT_HALF)))
 
     def backward(self, grad, a):
         cdf = 0.5 * (1 + erf_of(a * SQRT_HALF))

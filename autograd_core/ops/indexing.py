@@ -74,12 +74,15 @@ def _gather(op: str, a: Any, index: Any, axis: int, broadcast: bool) -> tuple[Te
 
 
 @register(method="take_along_axis", numpy=np.take_along_axis)
-def take_along_axis(a: Any, indices: Any, axis: int) -> Tensor:
+def take_along_axis(a: Any, indices: Any, axis: int | None) -> Tensor:
     """a[..., indices[..., i, ...], ...] along ``axis`` (numpy's rule: the other axes of
-    ``indices`` broadcast against a's); the gradient adds back at the gathered places.
+    ``indices`` broadcast against a's; None: the flattened tensor and 1-D indices); the gradient
+    adds back at the gathered places.
 
     >>> ag.take_along_axis(x, x.argsort(axis=1), axis=1)     # each row sorted
     """
+    if axis is None:
+        a, axis = operand(a, None, "take_along_axis").reshape(-1), 0
     a, index = _gather("take_along_axis", a, indices, axis, broadcast=True)
     return TakeAlongAxis.apply(a, index=index)
 

@@ -330,6 +330,7 @@ CASES = [
     case("topk_smallest_dim0", lambda a: a.topk(2, dim=0, largest=False)[0], distinct(3, 4)),
     case("take_along_axis", lambda a: ag.take_along_axis(a, INDEX, axis=1), normal(3, 4)),
     case("np_take_along_axis_bcast", lambda a: np.take_along_axis(a, INDEX[:1], 1), normal(3, 4)),
+    case("take_along_axis_flat", lambda a: ag.take_along_axis(a, INDEX[0], None), normal(2, 3)),
     case("gather", lambda a: a.gather(0, INDEX[:2, :3] % 3), normal(3, 4)),
     case("scatter_add", lambda a, s: ag.scatter_add(a, 1, INDEX, s), normal(3, 4), normal(3, 4)),
     case("scatter_add_bigger_src", lambda a, s: a.scatter_add(0, INDEX[:2, :2] % 3, s),
