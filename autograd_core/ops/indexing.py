@@ -118,8 +118,7 @@ def scatter_add(a: Any, dim: int, index: Any, src: Any) -> Tensor:
     ``index`` has a's number of dimensions and ``src`` is at least as large as ``index``."""
     a, full_index = _gather("scatter_add", a, index, dim, broadcast=False)
     src = operand(src, a, "scatter_add")
-    index_shape = full_index[0].shape if len(full_index) == 1 else \
-        np.broadcast_shapes(*(i.shape for i in full_index))
+    index_shape = np.broadcast_shapes(*(i.shape for i in full_index))
     if src.ndim != a.ndim or any(s < n for s, n in zip(src.shape, index_shape)):
         raise ShapeError(f"scatter_add: src {describe(src.data)} must have the input's "
                          f"{a.ndim} dimensions and be at least as large as index {index_shape}")

@@ -200,7 +200,7 @@ def pad(a: Any, pad_width: Any, mode: str = "constant", constant_values: float =
     return PadIndex.apply(a, index=index)
 
 
-def _pieces(op: str, a: Tensor, axis: int, bounds: Sequence[int]) -> tuple[Tensor, ...]:
+def _pieces(a: Tensor, axis: int, bounds: Sequence[int]) -> tuple[Tensor, ...]:
     """a cut along ``axis`` at ``bounds`` (0, ..., n): one getitem per piece."""
     before = (slice(None),) * axis
     return tuple(getitem(a, before + (slice(start, stop),))
@@ -225,10 +225,8 @@ def split(a: Any, indices_or_sections: int | Sequence[int], axis: int = 0, *,
         step = n // indices_or_sections
         bounds = list(range(0, n + 1, step)) if step else [0] * (indices_or_sections + 1)
     else:
-        bounds = [0, *[min(max(int(i) if i >= 0 else int(i) + n, 0), n)
-                       for i in indices_or_sections], n]
-        bounds = [max(b, bounds[k - 1]) if k else b for k, b in enumerate(bounds)]
-    return _pieces("split", a, axis, bounds)
+        bounds = [0, *(int(i) for i in indices_or_sections), n]  # as slices: a[start:stop]
+    return _pieces(a, axis, bounds)
 
 
 def split_sizes(a: Tensor, split_size_or_sections: int | Sequence[int],
@@ -249,7 +247,7 @@ def split_sizes(a: Tensor, split_size_or_sections: int | Sequence[int],
             raise ShapeError(f"split: sizes {sizes} must be non-negative and sum to the length "
                              f"{n} of axis {dim} (input {describe(a.data)})")
         bounds = np.cumsum([0, *sizes]).tolist()
-    return _pieces("split", a, dim, bounds)
+    return _pieces(a, dim, bounds)
 
 
 register(split_sizes, method="split", public=False)

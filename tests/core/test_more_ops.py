@@ -32,6 +32,9 @@ def test_scans_and_sorts_match_numpy(x, data) -> None:
     np.testing.assert_array_equal(ag.roll(t, 2, axis).numpy(), np.roll(x, 2, axis))
     np.testing.assert_allclose(ag.prod(t, axis).numpy(), np.prod(x, axis))
     np.testing.assert_array_equal(ag.argmax(t, axis).numpy(), np.argmax(x, axis))
+    points = data.draw(st.lists(st.integers(-5, 5), max_size=3))
+    for ours, theirs in zip(ag.split(t, points, axis), np.split(x, points, axis), strict=True):
+        np.testing.assert_array_equal(ours.numpy(), theirs)
 
 
 @FEW
