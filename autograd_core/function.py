@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import AutogradError, DTypeError, ShapeError, describe
 from .mode import state
-from .tensor import Tensor
+from .tensor import Tensor, to_array
 
 RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
@@ -96,10 +96,16 @@ class Function:
     # and written between two operands ("a + b") or before one ("-a"); None: "name(a, b)".
     # ``derivative``: d out / d input i as text, with {0}, {1} the inputs' names and {out} the
     # output's; ops that give one must take no parameters (viz reruns them on the values).
+    # ``gradient_rule``: the gradient passed back to input i of a tensor op in matrix form, with
+    # {grad} the incoming gradient ("{grad} @ {1}^T"); elementwise ops are told from
+    # ``derivative`` ("{grad} * {1}").
     symbol: ClassVar[str | None] = None
     derivative: ClassVar[tuple[str, ...] | None] = None
+    gradient_rule: ClassVar[tuple[str, ...] | None] = None
     # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
     saved: tuple = ()
+    # (slot, version) per saved input (slot = its position) or output (slot -1): see check_saved
+    saved_versions: tuple[tuple[int, int], ...] = ()
     scope: str | None = None
     created_at: str | None = None
 
@@ -126,7 +132,13 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
-        """Run forward on the inputs' arrays and record a node if any input requires grad."""
+        """Run forward on the inputs' arrays and record a node if any input requires grad.
+
+        Plain numbers and arrays among the inputs are taken as constants (no gradient)."""
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
+                                   for t in inputs], **params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op
@@ -145,14 +157,26 @@ class Function:
         if mode.anomaly:
             fn.created_at = creation_site()
             check_finite(out, cls.name, "forward output", fn.created_at)
+        node = None
         if mode.grad_enabled:
             for t in inputs:
                 if t._requires_grad:
-                    fn.inputs = inputs
-                    if mode.scopes:
-                        fn.scope = "/".join(mode.scopes)
-                    return Tensor._wrap(out, fn)
-        return Tensor._wrap(out)
+                    node = fn
+                    break
+        result = Tensor._wrap(out, node)
+        if out.base is not None:
+            _share_version_counter(result, inputs)
+        if node is not None:
+            if out.dtype.kind == "c":
+                raise DTypeError(f"{cls.name}: produced a {out.dtype} tensor (shape {out.shape}) "
+                                 f"that would require grad; complex tensors cannot require "
+                                 f"gradients (inputs: {describe(*[t.data for t in inputs])})")
+            fn.inputs = inputs
+            if mode.scopes:
+                fn.scope = "/".join(mode.scopes)
+            if fn.saved:
+                fn.saved_versions = _saved_versions(fn.saved, inputs, result)
+        return result
 
     # -- used by the engine -------------------------------------------------------------------
     def saved_values(self, output: Tensor | None = None) -> tuple:
@@ -176,12 +200,58 @@ class Function:
             resolved.append(value)
         return tuple(resolved)
 
+    def check_saved(self, output: Tensor) -> None:
+        """Raise if a tensor whose array forward saved was written in place since (its version
+        moved on): the gradient would be computed from the new values."""
+        for slot, version in self.saved_versions:
+            tensor = output if slot < 0 else self.inputs[slot]
+            if tensor._version != version:
+                which = "output" if slot < 0 else f"input {slot}"
+                name = f" {tensor.name!r}" if tensor.name else ""
+                raise RuntimeError(
+                    f"backward: one of the variables needed for gradient computation has been "
+                    f"modified by an inplace operation: the {which}{name} of {self.name} (shape "
+                    f"{tensor.shape}, {tensor.dtype}) is at version {tensor._version}; expected "
+                    f"version {version} instead. Change the in-place write (e.g. an optimizer "
+                    f"step before a second backward) to happen after backward, or make it "
+                    f"out of place."
+                )
+
     @property
     def released(self) -> bool:
         return self.saved is RELEASED
 
     def __repr__(self) -> str:
         return f"<{self.name} node>"
+
+
+def _share_version_counter(view: Tensor, inputs: tuple[Tensor, ...]) -> None:
+    """Give an op output that is a view of an input's memory that input's version counter, so
+    a write through either is seen by the nodes that saved the other (numpy points every view's
+    ``base`` at the array owning the memory)."""
+    owner = view.data.base
+    for t in inputs:
+        if t.data is owner or t.data.base is owner:
+            view._version_counter = t._shared_version_counter()
+            return
+
+
+def _saved_versions(saved: tuple, inputs: tuple[Tensor, ...], output: Tensor) -> tuple:
+    """(slot, version) for each saved array that is an input's (slot: its position) or the
+    output's (slot -1); masks and other constants forward made itself need no check."""
+    versions = []
+    for value in saved:
+        if value is output.data:
+            slot, tensor = -1, output
+        else:
+            for slot, tensor in enumerate(inputs):  # noqa: B007 (used after the break)
+                if value is tensor.data:
+                    break
+            else:
+                continue
+        counter = tensor._version_counter  # read inline: this runs for every recorded node
+        versions.append((slot, 0 if counter is None else counter[0]))
+    return tuple(versions)
 
 
 def _op_error(op: str, inputs: tuple[Tensor, ...], err: Exception) -> Exception:

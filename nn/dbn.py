@@ -11,6 +11,7 @@ the Linear layers of an ``nn.MLP`` with sigmoid activations, which is fine-tuned
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import autograd_core as ag
 
 from ._checks import positive_int, positive_int_list, seed_or_none
 from .base import Module
+from .estimator import EstimatorParams
 from .layers import Linear
 from .mlp import MLP
 from .module import register_module
@@ -28,7 +30,7 @@ __all__ = ["DBN"]
 
 
 @register_module
-class DBN(Module):
+class DBN(EstimatorParams, Module):
     """A deep belief net: a stack of RBMs, pretrained greedily, unrolled into an MLP for labels.
 
     ``DBN([n_in, h1, h2, ...], **rbm_kwargs)`` builds ``RBM(n_in, h1)``, ``RBM(h1, h2)`` ...;
@@ -62,6 +64,13 @@ class DBN(Module):
 
     def get_config(self) -> dict[str, Any]:
         return {"sizes": self.sizes, **self.rbm_kwargs}
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``sizes`` and every RBM argument (RBM's default where not given), for scikit-learn."""
+        rbm_defaults = {name: p.default for name, p in inspect.signature(RBM).parameters.items()
+                        if name not in ("n_visible", "n_hidden")}
+        params = super().get_params(deep)
+        return {"sizes": params.pop("sizes"), **rbm_defaults, **params}
 
     def fit(self, X: Any, y: Any = None) -> DBN:
         """Greedy layer-wise pretraining: each RBM is fit on ``transform`` of the one below."""

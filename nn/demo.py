@@ -1,13 +1,15 @@
 """``python -m nn train``: an MLP learns the bundled 8x8 handwritten digits.
 
 Splits the 1797 digits into training (80%) and test (20%) sets, standardises the pixels with
-statistics of the training set, trains a 64-256-10 ReLU MLP with Adam (with a progress bar),
-prints the test accuracy and the confusion matrix, saves the model with ``nn.save`` (the
-standardisation folded into its first layer) and draws the loss curves into a PNG.
+statistics of the training set, trains a ReLU MLP (64-256-10 by default) with Adam (with a
+progress bar), prints the model, the optimizer, the test accuracy and the confusion matrix, saves
+the model with ``nn.save`` (the standardisation folded into its first layer), says how to load
+it, and draws the loss curves into a PNG.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +45,11 @@ def fold_scaler_into(layer: Linear, scaler: StandardScaler) -> None:
     layer.weight.data[...] = weight
 
 
-def train_digits(out_dir: Path, epochs: int = 40, seed: int = 0) -> None:
-    """Train, report and save the digits MLP; write ``digits_mlp.nnz`` and ``loss_curve.png``."""
+def train_digits(out_dir: Path, epochs: int = 40, seed: int = 0, lr: float = 1e-3,
+                 hidden: Sequence[int] = (256,), batch_size: int = 32) -> None:
+    """Train, report and save the digits MLP; write ``digits_mlp.nnz`` and ``loss_curve.png``.
+
+    ``hidden``: the sizes of the hidden layers; ``lr``: Adam's learning rate."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
     out_dir = Path(out_dir)
@@ -56,10 +61,17 @@ def train_digits(out_dir: Path, epochs: int = 40, seed: int = 0) -> None:
     scaler = StandardScaler().fit(x_train)
     print(f"digits: {len(x_train)} training and {len(x_test)} test images of 8x8 pixels")
 
-    model = MLP([64, 256, 10])
+    model = MLP([64, *hidden, 10])
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    sizes = "-".join(map(str, model.sizes))
+    print(f"model: MLP {sizes} with ReLU, {model.num_parameters():,} parameters")
+    print("\n".join("  " + line for line in repr(model).splitlines()))
+    plural = "" if epochs == 1 else "s"
+    print(f"training: Adam (lr {lr:g}), cross-entropy loss, {epochs} epoch{plural} of batches "
+          f"of {batch_size}")
     # the test set is only watched (curves), never used to choose anything
-    history = fit(model, CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
-                  (scaler.transform(x_train), y_train), epochs=epochs, batch_size=32,
+    history = fit(model, CrossEntropyLoss(), optimizer,
+                  (scaler.transform(x_train), y_train), epochs=epochs, batch_size=batch_size,
                   validation_data=(scaler.transform(x_test), y_test), metrics=["accuracy"],
                   seed=seed)
     fold_scaler_into(model[0], scaler)
@@ -76,3 +88,7 @@ def train_digits(out_dir: Path, epochs: int = 40, seed: int = 0) -> None:
     curve_path = out_dir / "loss_curve.png"
     fig.savefig(curve_path, dpi=100, bbox_inches="tight")
     print(f"wrote {model_path} (takes raw pixels in [0, 1]) and {curve_path}")
+    print("load it with:\n"
+          "  import nn\n"
+          f"  model = nn.load({str(model_path)!r})\n"
+          "  digits = model.predict(pixels)   # pixels: (n, 64) array in [0, 1] -> n digits")

@@ -58,9 +58,8 @@ class Linear(Module):
         self.activation = None if activation == "identity" else activation
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
-        dtype = ag.get_default_dtype()
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
-        self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
+        self.weight = Parameter.empty((self.out_features, self.in_features))
+        self.bias = Parameter.empty((self.out_features,)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -20,7 +20,8 @@ import numpy as np
 
 from .data import as_array
 
-__all__ = ["to_labels", "accuracy", "confusion_matrix", "precision", "recall", "get_metric"]
+__all__ = ["to_labels", "accuracy", "confusion_matrix", "precision", "recall",
+           "mean_absolute_error", "mean_squared_error", "get_metric"]
 
 
 def to_labels(values, threshold: float = 0.5) -> np.ndarray:
@@ -107,18 +108,47 @@ def recall(y_true, y_pred, num_classes: int | None = None,
     return _per_class("recall", confusion_matrix(y_true, y_pred, num_classes), 1, average)
 
 
-_METRICS = {"accuracy": accuracy, "acc": accuracy, "precision": precision, "recall": recall}
+def _regression_pair(caller: str, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float arrays of one shape; (n,) against (n, 1) is accepted, as in Keras."""
+    true = as_array(y_true, caller).astype(float, copy=False)
+    pred = as_array(y_pred, caller).astype(float, copy=False)
+    if true.shape != pred.shape:
+        if true.size != pred.size or true.shape[:1] != pred.shape[:1]:
+            raise ValueError(f"{caller}: y_true has shape {true.shape} but y_pred {pred.shape}")
+        pred = pred.reshape(true.shape)
+    if true.size == 0:
+        raise ValueError(f"{caller}: no samples")
+    return true, pred
+
+
+def mean_absolute_error(y_true, y_pred) -> float:
+    """The mean of |y_true - y_pred| over all elements (Keras' "mae")."""
+    true, pred = _regression_pair("mean_absolute_error", y_true, y_pred)
+    return float(np.mean(np.abs(true - pred)))
+
+
+def mean_squared_error(y_true, y_pred) -> float:
+    """The mean of (y_true - y_pred)**2 over all elements (Keras' "mse")."""
+    true, pred = _regression_pair("mean_squared_error", y_true, y_pred)
+    return float(np.mean((true - pred) ** 2))
+
+
+_METRICS = {"accuracy": accuracy, "acc": accuracy, "precision": precision, "recall": recall,
+            "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+            "mse": mean_squared_error, "mean_squared_error": mean_squared_error}
 
 
 def get_metric(metric) -> tuple[str, Callable[..., float]]:
-    """A metric function from its name ("accuracy", "precision", "recall") or the function itself.
+    """A metric function from its name ("accuracy"/"acc", "precision", "recall",
+    "mae"/"mean_absolute_error", "mse"/"mean_squared_error") or the function itself.
 
-    Returns ``(name, fn)`` where ``fn(y_true, y_pred) -> float``; the name keys the History.
+    Returns ``(name, fn)`` where ``fn(y_true, y_pred) -> float``; the name keys the History: the
+    name as given (lower case, so ``metrics=["acc"]`` records ``history["acc"]`` as Keras does),
+    or a function's ``__name__``.
     """
     if callable(metric):
         return getattr(metric, "__name__", type(metric).__name__), metric
     if isinstance(metric, str) and metric.lower() in _METRICS:
-        fn = _METRICS[metric.lower()]
-        return fn.__name__, fn
+        return metric.lower(), _METRICS[metric.lower()]
     raise ValueError(f"unknown metric {metric!r}; use one of {sorted(_METRICS)} or a function "
                      "f(y_true, y_pred) -> float")

@@ -57,8 +57,11 @@ rebuild them with ``module_from_config(description)`` in an overridden ``from_co
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -80,10 +83,52 @@ class Parameter(ag.Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True):
+        _spend_parameter_budget(np.shape(data), spend=True)
         super().__init__(ag.tensor(data).data, requires_grad=requires_grad)
+
+    @classmethod
+    def empty(cls, shape: tuple[int, ...], dtype: Any = None) -> Parameter:
+        """An uninitialised parameter (default dtype unless given), for a layer's constructor to
+        fill in ``reset_parameters``. Under ``parameter_budget`` the shape is checked before
+        anything is allocated.
+        """
+        _spend_parameter_budget(shape, spend=False)
+        return cls(np.empty(shape, dtype=dtype or ag.get_default_dtype()))
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+_PARAMETER_BUDGET: ContextVar[list[int] | None] = ContextVar("nn_parameter_budget", default=None)
+
+
+@contextlib.contextmanager
+def parameter_budget(max_values: int) -> Iterator[None]:
+    """Inside the block, new Parameters and persistent buffers may hold at most ``max_values``
+    numbers in total.
+
+    ``nn.load`` builds a model under the number of values its file holds, so a small file whose
+    architecture declares huge layers fails before those layers are allocated (provided they
+    are created with ``Parameter.empty``; other parameters and buffers fail before their data is
+    copied, but after the layer allocated it).
+    """
+    token = _PARAMETER_BUDGET.set([max_values])
+    try:
+        yield
+    finally:
+        _PARAMETER_BUDGET.reset(token)
+
+
+def _spend_parameter_budget(shape: tuple[int, ...], spend: bool) -> None:
+    budget = _PARAMETER_BUDGET.get()
+    if budget is None:
+        return
+    needed = math.prod(int(n) for n in shape)
+    if needed > budget[0]:
+        raise ValueError(f"a weight of shape {tuple(shape)} needs {needed} values, but only "
+                         f"{budget[0]} are left of the budget (the values stored in the file)")
+    if spend:
+        budget[0] -= needed
 
 
 class NotDescribableError(TypeError):
@@ -95,6 +140,27 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` unregisters the hook (also on
+    leaving a ``with`` block)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict, hook: Callable) -> None:
+        self._hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
 
 
 def zero_grads(params: Iterable[ag.Tensor], set_to_none: bool = True) -> None:
@@ -210,6 +276,9 @@ class ModuleBase:
                                     f"with a {type(value).__name__}; assign a Module or None")
                 modules[name] = None
                 return
+            if name in self.__dict__.get("_buffers", ()):
+                self._set_buffer(name, value)
+                return
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
@@ -220,11 +289,16 @@ class ModuleBase:
                 return d["_parameters"][name]
             if name in d["_modules"]:
                 return d["_modules"][name]
+            if name in d.get("_buffers", ()):
+                return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
         if name in self._parameters:
             del self._parameters[name]
+        elif name in self.__dict__.get("_buffers", ()):
+            del self._buffers[name]
+            self._non_persistent_buffers.discard(name)
         elif name in self._modules:
             del self._modules[name]
         else:
@@ -262,6 +336,105 @@ class ModuleBase:
         """The name scope of a child registered as ``name`` (containers override)."""
         return name
 
+    # -- buffers: state that is saved and loaded but not trained -------------------------------
+    def register_buffer(self, name: str, value: Any, persistent: bool = True) -> None:
+        """Keep ``value`` (an array or Tensor, stored as a Tensor without gradient; or None) as
+        the attribute ``name``: in ``state_dict()`` unless ``persistent=False``, never in
+        ``parameters()``. BatchNorm's running statistics are buffers.
+
+        >>> layer.register_buffer("step", np.zeros((), dtype=np.int64))
+        >>> layer.step                   # tensor(0), and "step" is a key of layer.state_dict()
+        """
+        self._check_initialised(f"buffer {name!r}")
+        self._check_name("buffer", name)
+        if persistent and value is not None:  # saved with the weights: nn.load's budget counts it
+            _spend_parameter_budget(np.shape(value), spend=True)
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
+                           "parameter or a child module")
+        if "_buffers" not in self.__dict__:
+            object.__setattr__(self, "_buffers", OrderedDict())
+            object.__setattr__(self, "_non_persistent_buffers", set())
+        self.__dict__.pop(name, None)
+        self._buffers[name] = None
+        self._set_buffer(name, value)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def _set_buffer(self, name: str, value: Any) -> None:
+        if value is not None and not isinstance(value, ag.Tensor):
+            value = np.asarray(value)
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{type(self).__name__}: buffer {name!r} must hold numbers, got "
+                                f"dtype {value.dtype}")
+            value = ag.Tensor(value)
+        self._buffers[name] = None if value is None else value.detach()
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, ag.Tensor]]:
+        """Yield ``("bn.running_mean", buffer)`` pairs, persistent or not, each buffer once."""
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, buffer in module.__dict__.get("_buffers", {}).items():
+                if buffer is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[ag.Tensor]:
+        """Yield every buffer."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_state(self) -> Iterator[tuple[str, ag.Tensor]]:
+        """What ``state_dict`` holds: per module, its parameters, then its persistent buffers."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), param
+            skip = module.__dict__.get("_non_persistent_buffers", ())
+            for name, buffer in module.__dict__.get("_buffers", {}).items():
+                if buffer is not None and name not in skip:
+                    yield (f"{prefix}.{name}" if prefix else name), buffer
+
+    # -- forward hooks ---------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable[[ModuleBase, tuple], Any]
+                                  ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a non-None result replaces the
+        positional arguments (a tuple, or one value). Returns a handle: ``handle.remove()``."""
+        return self._add_hook("pre", hook)
+
+    def register_forward_hook(self, hook: Callable[[ModuleBase, tuple, Any], Any]
+                              ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces
+        the output. Returns a handle: ``handle.remove()``.
+
+        >>> seen = []
+        >>> handle = model.fc1.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+        """
+        return self._add_hook("post", hook)
+
+    def _add_hook(self, kind: str, hook: Callable) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}: a forward hook must be callable, got "
+                            f"{type(hook).__name__}")
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", {"pre": OrderedDict(),
+                                                        "post": OrderedDict()})
+        return RemovableHandle(self._forward_hooks[kind], hook)
+
+    def _forward_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook in list(self._forward_hooks["pre"].values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks["post"].values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
     # -- forward ------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -273,6 +446,8 @@ class ModuleBase:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with ag.name_scope(self.scope_name):
+            if "_forward_hooks" in self.__dict__:
+                return self._forward_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
 
     # -- traversal ----------------------------------------------------------------------------
@@ -362,13 +537,14 @@ class ModuleBase:
 
     # -- state --------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """An ordered ``{dotted name: copy of the weights}`` of every parameter.
+        """An ordered ``{dotted name: copy of the weights}`` of every parameter and persistent
+        buffer (each module's parameters, then its buffers, then its children's, as in PyTorch).
 
         A parameter shared by two layers appears under both names, so the keys depend only on
         the structure of the model.
         """
-        return OrderedDict((name, np.array(param.data, copy=True))
-                           for name, param in self.named_parameters(remove_duplicate=False))
+        return OrderedDict((name, np.array(value.data, copy=True))
+                           for name, value in self._named_state())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
@@ -378,7 +554,7 @@ class ModuleBase:
         ``strict`` (the default), any missing or unexpected key is an error; a shape mismatch is
         always an error. Nothing is copied unless every check passes. Returns the keys skipped.
         """
-        own = OrderedDict(self.named_parameters(remove_duplicate=False))
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -403,6 +579,7 @@ class ModuleBase:
                                f"{type(self).__name__}: " + "; ".join(problems))
         for key, value in values.items():
             own[key].data[...] = value
+            own[key]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # -- description for nn.save --------------------------------------------------------------

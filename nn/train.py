@@ -17,14 +17,18 @@ and records per-epoch averages in a ``History`` (Keras' ``history.history`` dict
 >>> history.history.keys()     # dict_keys(['loss', 'accuracy', 'val_loss', 'val_accuracy'])
 
 The Keras style is the same loop behind ``model.compile(optimizer="adam", loss="cross_entropy",
-metrics=["accuracy"])`` and ``model.fit(x, y, epochs=20)``.
+metrics=["accuracy"])`` and ``model.fit(x, y, epochs=20)``; Keras' names work too
+(``loss="sparse_categorical_crossentropy"``, ``optimizer="adamw"``, ``metrics=["acc", "mae"]``),
+as do ``validation_split=0.2``, ``class_weight={0: 1.0, 1: 5.0}`` and
+``callbacks=[nn.ModelCheckpoint("ckpt-{epoch:02d}.nnz", save_best_only=True)]``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +38,7 @@ from tqdm import TqdmWarning
 import autograd_core as ag
 
 from . import optim
-from ._checks import non_negative_float, non_negative_int
+from ._checks import non_negative_float, non_negative_int, positive_int
 from .data import DataLoader, as_array
 from .metrics import get_metric
 
@@ -46,8 +50,8 @@ with warnings.catch_warnings():
 if TYPE_CHECKING:
     from .base import Module
 
-__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "KerasMethods",
-           "get_loss", "get_optimizer"]
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
+           "ModelCheckpoint", "KerasMethods", "get_loss", "get_optimizer"]
 
 Data = DataLoader | tuple | list
 
@@ -140,10 +144,7 @@ class EarlyStopping(Callback):
                  mode: str = "auto", restore_best: bool = True):
         patience = non_negative_int("EarlyStopping", "patience", patience)
         min_delta = non_negative_float("EarlyStopping", "min_delta", min_delta)
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        if mode not in ("min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        mode = _monitor_mode("EarlyStopping", mode, monitor)
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode, self.restore_best = mode, restore_best
         self._reset()
@@ -164,11 +165,7 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Module) -> bool:
-        if self.monitor not in logs:
-            hint = " (pass validation_data to fit)" if self.monitor.startswith("val_") else ""
-            raise KeyError(f"EarlyStopping: monitored value {self.monitor!r} is not among the "
-                           f"epoch's logs {sorted(logs)}{hint}")
-        value = logs[self.monitor]
+        value = _monitored("EarlyStopping", self.monitor, logs)
         if self._improved(value):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.restore_best:
@@ -189,6 +186,125 @@ class EarlyStopping(Callback):
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
                 f"min_delta={self.min_delta}, mode={self.mode!r}, "
                 f"restore_best={self.restore_best})")
+
+
+def _monitor_mode(caller: str, mode: str, monitor: str) -> str:
+    """"min" or "max"; "auto" is "max" for accuracies (names containing "acc"), else "min"."""
+    if mode == "auto":
+        mode = "max" if "acc" in monitor else "min"
+    if mode not in ("min", "max"):
+        raise ValueError(f"{caller}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    return mode
+
+
+def _monitored(caller: str, monitor: str, logs: dict[str, float]) -> float:
+    """The monitored value among an epoch's logs, or a clear error."""
+    if monitor not in logs:
+        hint = " (pass validation_data or validation_split to fit)" \
+            if monitor.startswith("val_") else ""
+        raise KeyError(f"{caller}: monitored value {monitor!r} is not among the epoch's logs "
+                       f"{sorted(logs)}{hint}")
+    return logs[monitor]
+
+
+class ModelCheckpoint(Callback):
+    """Save the model at the end of epochs with ``nn.save`` (atomic), as Keras' ModelCheckpoint.
+
+    ``filepath`` may hold ``{epoch}`` (counted from 1, as Keras) and any log name, formatted
+    with Python's ``str.format``: ``"ckpt-{epoch:02d}-{val_loss:.3f}.nnz"``. Options:
+
+    - ``save_best_only``: save only when ``monitor`` beats the best value so far (lower is better,
+      higher for names containing "acc"; force it with ``mode="min"`` or ``"max"``); with a fixed
+      ``filepath`` the file always holds the best model;
+    - ``period``: consider saving every ``period`` epochs only (Keras' ``period``); ``save_freq``
+      is accepted as Keras' default ``"epoch"`` (saving every N batches is not supported);
+    - ``save_weights_only``: save the state_dict only (load it with ``nn.load_state_dict``);
+    - ``optimizer`` / ``scheduler``: also save their state, making each file a checkpoint to
+      resume from: ``{"model": ..., "optimizer": ..., "scheduler": ..., "epoch": ...}`` (``epoch``
+      counts the epochs done); resume with ``ckpt = nn.load(path)``, then
+      ``opt.load_state_dict(ckpt["optimizer"])``.
+
+    After ``fit``: ``best`` (the best monitored value), ``best_epoch`` and ``saved`` (the paths
+    written, in order).
+
+    >>> nn.fit(..., validation_split=0.2,
+    ...        callbacks=[nn.ModelCheckpoint("best.nnz", monitor="val_loss", save_best_only=True)])
+    >>> best = nn.load("best.nnz")
+    """
+
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False,
+                 mode: str = "auto", save_freq: str = "epoch", period: int = 1,
+                 optimizer: Any = None, scheduler: Any = None):
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' (saving every N "
+                             f"batches is not supported), got {save_freq!r}; pass period=N to "
+                             "save every N epochs")
+        self.filepath = os.fspath(filepath)
+        self.period = positive_int("ModelCheckpoint", "period", period)
+        self.monitor, self.verbose = monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.mode = _monitor_mode("ModelCheckpoint", mode, monitor)
+        if save_weights_only and (optimizer is not None or scheduler is not None):
+            raise ValueError("ModelCheckpoint: save_weights_only=True saves the model's weights "
+                             "only; drop it to save the optimizer and scheduler too")
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.saved: list[str] = []
+        self._epochs_since_save = 0
+
+    def on_train_begin(self, model: Module) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Module) -> None:
+        self._epochs_since_save += 1
+        if self._epochs_since_save < self.period:
+            return
+        self._epochs_since_save = 0
+        if self.save_best_only:
+            value = _monitored("ModelCheckpoint", self.monitor, logs)
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not better:
+                return
+            self.best, self.best_epoch = value, epoch
+        self._save(model, epoch, self._path(epoch, logs))
+
+    def _path(self, epoch: int, logs: dict[str, float]) -> str:
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"ModelCheckpoint: cannot fill in filepath {self.filepath!r} with "
+                             f"epoch and the logs {sorted(logs)}: {err!r}") from err
+
+    def _save(self, model: Module, epoch: int, path: str) -> None:
+        from .serialization import save  # late: nn.serialization imports nn.base, which imports us
+
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if self.save_weights_only:
+            content = model.state_dict()
+        elif self.optimizer is None and self.scheduler is None:
+            content = model
+        else:
+            content = {"model": model, "epoch": epoch + 1}
+            if self.optimizer is not None:
+                content["optimizer"] = self.optimizer
+            if self.scheduler is not None:
+                content["scheduler"] = self.scheduler
+        save(content, path)
+        self.saved.append(path)
+        if self.verbose:
+            tqdm.write(f"ModelCheckpoint: saved {path}")
+
+    def __repr__(self) -> str:
+        return (f"ModelCheckpoint({self.filepath!r}, monitor={self.monitor!r}, "
+                f"save_best_only={self.save_best_only}, mode={self.mode!r}, "
+                f"period={self.period})")
 
 
 def _loader(caller: str, data: Data, batch_size: int | None, shuffle: bool = False,
@@ -269,7 +385,9 @@ def predict(model: Module, x, batch_size: int | None = None) -> np.ndarray:
 def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
         batch_size: int = 32, validation_data: Data | None = None,
         callbacks: Sequence[Callback] | None = None, metrics: Sequence | None = None,
-        verbose: int = 1, shuffle: bool = True, seed: int | None = None) -> History:
+        verbose: int = 1, shuffle: bool = True, seed: int | None = None,
+        validation_split: float = 0.0,
+        class_weight: Mapping[int, float] | None = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``data``; return the History.
 
     - ``loss``: ``loss(output, target) -> scalar Tensor`` (an ``nn`` loss);
@@ -280,6 +398,12 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     - ``metrics``: names ("accuracy") or functions ``f(y_true, y_pred) -> float``.
     - ``callbacks``: ``Callback`` objects, e.g. ``EarlyStopping``.
     - ``verbose``: 1 shows a tqdm progress bar with the epoch's logs, 0 prints nothing.
+    - ``validation_split`` (Keras): hold out this fraction of ``(x, y)`` as validation data, taken
+      from the *end* of the arrays before any shuffling.
+    - ``class_weight`` (Keras): ``{class: weight}``; each training sample's loss is multiplied by
+      its class's weight (1 for classes not listed), ``sum_i w_i l_i / n`` (``loss.weighted``).
+      The class is the label, the argmax of a one-hot row, or a 0/1 binary target. Validation
+      losses are not weighted.
 
     The History records per epoch: ``loss`` (mean of the batch losses weighted by batch size),
     each metric on the epoch's training outputs (taken in training mode, as Keras does), then
@@ -287,6 +411,12 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     in the training/eval mode it had before.
     """
     epochs = non_negative_int("fit", "epochs", epochs)
+    if validation_split:
+        if validation_data is not None:
+            raise ValueError("fit: pass validation_data or validation_split, not both")
+        data, validation_data = _split_validation(data, validation_split)
+    if class_weight is not None:
+        class_weight = _check_class_weight(class_weight, loss)
     loader = _loader("fit", data, batch_size, shuffle, seed)
     if loader.y is None:
         raise ValueError("fit: the training DataLoader has no targets; build it as "
@@ -302,7 +432,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not verbose, leave=True)
     try:
         for epoch in bar:
-            logs = _train_epoch(model, loss, optimizer, loader, metric_fns)
+            logs = _train_epoch(model, loss, optimizer, loader, metric_fns, class_weight)
             if val_loader is not None:
                 val_logs = evaluate(model, loss, val_loader, metrics)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
@@ -319,15 +449,64 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     return history
 
 
+def _split_validation(data: Data, fraction: float) -> tuple[tuple, tuple]:
+    """Keras' split: the last ``fraction`` of ``(x, y)`` (before shuffling) for validation."""
+    fraction = non_negative_float("fit", "validation_split", fraction, below=1.0)
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"fit: validation_split needs data as an (x, y) pair of arrays, got "
+                        f"{type(data).__name__}; split a DataLoader's data yourself and pass "
+                        "validation_data")
+    x, y = as_array(data[0], "fit x"), as_array(data[1], "fit y")
+    split_at = math.floor(len(x) * (1.0 - fraction))
+    if split_at == 0 or split_at == len(x):
+        raise ValueError(f"fit: validation_split={fraction} of {len(x)} samples leaves "
+                         f"{split_at} for training and {len(x) - split_at} for validation; "
+                         "both need at least one")
+    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+
+
+def _check_class_weight(class_weight: Mapping[int, float], loss: Callable) -> dict[int, float]:
+    if not isinstance(class_weight, Mapping) or not all(
+            isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in class_weight):
+        raise TypeError(f"fit: class_weight must be a dict from integer class to weight, got "
+                        f"{class_weight!r:.200}")
+    weights = {int(k): float(v) for k, v in class_weight.items()}
+    if not all(math.isfinite(w) and w >= 0 for w in weights.values()):
+        raise ValueError(f"fit: class weights must be finite and >= 0, got {weights}")
+    if not callable(getattr(loss, "weighted", None)):
+        raise ValueError(f"fit: class_weight needs an nn loss, which can weight each sample "
+                         f"(nn.CrossEntropyLoss(), nn.BCEWithLogitsLoss(), nn.MSELoss() ...); "
+                         f"got {type(loss).__name__}")
+    return weights
+
+
+def _sample_weights(class_weight: dict[int, float], y: np.ndarray) -> np.ndarray:
+    """Each sample's class weight; the class is the label, a one-hot row's argmax or a 0/1."""
+    if y.ndim == 2 and y.shape[1] > 1:
+        labels = y.argmax(axis=1)
+    else:
+        labels = y.reshape(len(y), -1)
+        if labels.shape[1] != 1 or not np.array_equal(labels, np.round(labels)):
+            raise ValueError(f"fit: class_weight needs class labels (integers, one-hot rows or "
+                             f"0/1 targets), got targets of shape {y.shape} {y.dtype} with "
+                             "other values")
+        labels = labels[:, 0].astype(np.int64)
+    return np.array([class_weight.get(label, 1.0) for label in labels.tolist()])
+
+
 def _train_epoch(model: Module, loss: Callable, optimizer, loader: DataLoader,
-                 metric_fns: list[tuple[str, Callable]]) -> dict[str, float]:
+                 metric_fns: list[tuple[str, Callable]],
+                 class_weight: dict[int, float] | None = None) -> dict[str, float]:
     model.train()
     total, count = 0.0, 0
     outputs, targets = [], []
     for xb, yb in loader:
         optimizer.zero_grad()
         out = model(xb)
-        batch_loss = loss(out, yb)
+        if class_weight is None:
+            batch_loss = loss(out, yb)
+        else:
+            batch_loss = loss.weighted(out, yb, _sample_weights(class_weight, yb.data))
         batch_loss.backward()
         optimizer.step()
         total += batch_loss.item() * len(xb)
@@ -348,35 +527,57 @@ def _train_epoch(model: Module, loss: Callable, optimizer, loader: DataLoader,
 
 # -- Keras style: compile, then fit/evaluate/predict on the model -------------------------------
 
-_LOSSES = {
-    "mse": "MSELoss", "l2": "L2Loss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
-    "cross_entropy": "CrossEntropyLoss",
+# name -> (nn.losses class, its arguments). The Keras cross-entropy names take logits (Keras'
+# from_logits=True), since nn models end in raw scores as PyTorch's do.
+_LOSSES: dict[str, tuple[str, dict[str, Any]]] = {
+    "mse": ("MSELoss", {}), "mean_squared_error": ("MSELoss", {}), "l2": ("L2Loss", {}),
+    "mae": ("L1Loss", {}), "mean_absolute_error": ("L1Loss", {}), "huber": ("HuberLoss", {}),
+    "bce": ("BCELoss", {}), "bce_with_logits": ("BCEWithLogitsLoss", {}),
+    "binary_crossentropy": ("BCEWithLogitsLoss", {}),
+    "cross_entropy": ("CrossEntropyLoss", {}),
+    "sparse_categorical_crossentropy": ("CrossEntropyLoss", {}),
+    "categorical_crossentropy": ("CrossEntropyLoss", {}),
+    "kld": ("KLDivLoss", {"reduction": "batchmean"}),
+    "kl_divergence": ("KLDivLoss", {"reduction": "batchmean"}),
 }
-_OPTIMIZERS = {"sgd": ("SGD", 1e-2), "adam": ("Adam", 1e-3), "adagrad": ("Adagrad", 1e-2),
-               "rmsprop": ("RMSprop", 1e-3)}
+# name -> (nn.optim class, Keras' default arguments)
+_OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sgd": ("SGD", {"lr": 1e-2}), "adam": ("Adam", {"lr": 1e-3}),
+    "adamw": ("AdamW", {"lr": 1e-3, "weight_decay": 4e-3}),
+    "adagrad": ("Adagrad", {"lr": 1e-2}), "rmsprop": ("RMSprop", {"lr": 1e-3}),
+}
 
 
 def get_loss(loss: str | Callable) -> Callable:
-    """A loss object from its name ("mse", "l2", "bce", "bce_with_logits", "cross_entropy" on
-    logits) or the loss itself."""
+    """A loss object from its name, or the loss itself.
+
+    Names: "mse"/"mean_squared_error", "mae"/"mean_absolute_error", "huber", "l2", "bce" (on
+    probabilities), "bce_with_logits"/"binary_crossentropy", "cross_entropy"/
+    "sparse_categorical_crossentropy"/"categorical_crossentropy" (integer labels or one-hot rows),
+    "kld"/"kl_divergence" (KLDivLoss "batchmean", on log-probabilities). The Keras cross-entropy
+    names take the model's raw scores (logits), like Keras with ``from_logits=True``: end the
+    model without a softmax or sigmoid (or use "bce" on probabilities).
+    """
     if callable(loss):
         return loss
     if isinstance(loss, str) and loss.lower() in _LOSSES:
         from . import losses
 
-        return getattr(losses, _LOSSES[loss.lower()])()
+        name, kwargs = _LOSSES[loss.lower()]
+        return getattr(losses, name)(**kwargs)
     raise ValueError(f"unknown loss {loss!r}; use one of {sorted(_LOSSES)} or a loss object")
 
 
 def get_optimizer(optimizer: Any, model: Module):
-    """An optimizer over ``model.parameters()`` from its name ("adam" lr 1e-3, "sgd" lr 1e-2,
-    "adagrad" lr 1e-2, "rmsprop" lr 1e-3), or the optimizer object itself."""
+    """An optimizer over ``model.parameters()`` from its name, with Keras' defaults ("adam" lr
+    1e-3, "adamw" lr 1e-3 and weight decay 4e-3, "sgd" lr 1e-2, "adagrad" lr 1e-2, "rmsprop"
+    lr 1e-3), or the optimizer object itself."""
     if isinstance(optimizer, str):
         if optimizer.lower() not in _OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; use one of "
                              f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
-        name, lr = _OPTIMIZERS[optimizer.lower()]
-        return getattr(optim, name)(model.parameters(), lr=lr)
+        name, kwargs = _OPTIMIZERS[optimizer.lower()]
+        return getattr(optim, name)(model.parameters(), **kwargs)
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
         raise TypeError(f"compile: optimizer must be a name or have step() and zero_grad(), got "
                         f"{type(optimizer).__name__}")
@@ -422,14 +623,17 @@ class KerasMethods:
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
             validation_data: Data | None = None, callbacks: Sequence[Callback] | None = None,
-            verbose: int = 1, shuffle: bool = True, seed: int | None = None) -> History:
+            verbose: int = 1, shuffle: bool = True, seed: int | None = None,
+            validation_split: float = 0.0,
+            class_weight: Mapping[int, float] | None = None) -> History:
         """Train with the compiled optimizer, loss and metrics (see ``nn.fit``); return the
         History. ``x`` may be a DataLoader (then ``y`` is None)."""
         settings = self._compiled_settings("fit")
         return fit(self, settings.loss, settings.optimizer, _pair_or_loader(x, y),
                    epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                    callbacks=callbacks, metrics=settings.metrics, verbose=verbose,
-                   shuffle=shuffle, seed=seed)
+                   shuffle=shuffle, seed=seed, validation_split=validation_split,
+                   class_weight=class_weight)
 
     def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
         """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""

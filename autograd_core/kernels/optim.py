@@ -14,6 +14,7 @@ Adam (``t`` counts steps from 1)::
     g = grad + wd * p                               (L2 penalty added to the gradient)
     m = m + (1 - beta1) * (g - m)                   (= beta1 m + (1 - beta1) g, as Tensor.lerp_)
     v = beta2 * v + (1 - beta2) * g * g
+    v_max = max(v_max, v); v = v_max               (amsgrad only: the largest v so far)
     denom = sqrt(v) / sqrt(1 - beta2^t) + eps
     p = p - lr / (1 - beta1^t) * m / denom
 
@@ -33,7 +34,8 @@ import numpy as np
 from ._checks import FLOAT_DTYPES, float_input, inplace_buffer
 from .registry import get, register
 
-# The velocity argument of a momentum-free SGD step: never read, but numba needs an array.
+# The velocity of a momentum-free SGD step, the maximum of an Adam step without AMSGrad: never
+# read, but numba needs an array.
 _NO_BUFFER = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}
 
 # --- SGD --------------------------------------------------------------------------------------
@@ -149,6 +151,8 @@ def _adam_update_loops(
     bias_correction2_sqrt,
     eps,
     weight_decay,
+    max_exp_avg_sq,
+    amsgrad,
 ):
     for i in range(param.size):
         g = grad[i]
@@ -158,6 +162,10 @@ def _adam_update_loops(
         v = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
         exp_avg[i] = m
         exp_avg_sq[i] = v
+        if amsgrad:
+            if not max_exp_avg_sq[i] >= v:  # torch.maximum: a NaN on either side wins
+                max_exp_avg_sq[i] = v
+            v = max_exp_avg_sq[i]
         denom = math.sqrt(v) / bias_correction2_sqrt + eps
         param[i] = param[i] - step_size * m / denom
 
@@ -174,6 +182,8 @@ def _adam_update_numpy(
     bias_correction2_sqrt,
     eps,
     weight_decay,
+    max_exp_avg_sq,
+    amsgrad,
 ):
     g = grad
     if weight_decay != 0:
@@ -181,7 +191,10 @@ def _adam_update_numpy(
     exp_avg += one_minus_beta1 * (g - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += one_minus_beta2 * g * g
-    denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+    v = exp_avg_sq
+    if amsgrad:
+        v = np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    denom = np.sqrt(v) / bias_correction2_sqrt + eps
     param -= step_size * exp_avg / denom
 
 
@@ -199,15 +212,18 @@ def adam_update(
     eps: float,
     weight_decay: float,
     step: int,
+    max_exp_avg_sq: np.ndarray | None = None,
 ) -> None:
-    """One torch.optim.Adam step (amsgrad off), in place on ``param``, ``exp_avg``, ``exp_avg_sq``.
+    """One torch.optim.Adam step, in place on ``param``, ``exp_avg``, ``exp_avg_sq``.
 
     ``step`` is the number of this step, counting from 1 (PyTorch increments its counter before
-    the update). ``param`` and the two moment buffers must be C-contiguous arrays of one dtype;
-    ``grad`` may have any layout.
+    the update). ``param`` and the moment buffers must be C-contiguous arrays of one dtype;
+    ``grad`` may have any layout. Passing ``max_exp_avg_sq`` (the running maximum of
+    ``exp_avg_sq``, zeros at first) turns on AMSGrad, as ``Adam(amsgrad=True)``.
     """
     adam_update_many([param], [grad], [exp_avg], [exp_avg_sq], lr, beta1, beta2, eps,
-                     weight_decay, [step])
+                     weight_decay, [step],
+                     None if max_exp_avg_sq is None else [max_exp_avg_sq])
 
 
 def adam_update_many(
@@ -221,14 +237,18 @@ def adam_update_many(
     eps: float,
     weight_decay: float,
     steps: Sequence[int],
+    max_exp_avg_sqs: Sequence[np.ndarray] | None = None,
 ) -> None:
     """:func:`adam_update` for several parameters sharing the hyper-parameters (a param group);
-    the scalar factors are prepared once per (dtype, step)."""
+    the scalar factors are prepared once per (dtype, step). ``max_exp_avg_sqs`` turns on
+    AMSGrad."""
     kernel = "adam_update"
     raw = get(kernel)
     scalars: dict[tuple[np.dtype, int], tuple] = {}
-    for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs,
-                                                        steps):
+    amsgrad = max_exp_avg_sqs is not None
+    maxima = max_exp_avg_sqs if amsgrad else [None] * len(params)
+    for param, grad, exp_avg, exp_avg_sq, step, max_sq in zip(params, grads, exp_avgs,
+                                                                exp_avg_sqs, steps, maxima):
         if step < 1:
             raise ValueError(f"{kernel}: step counts from 1, got {step}")
         param = inplace_buffer(kernel, "param", param)
@@ -236,6 +256,8 @@ def adam_update_many(
         grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
         exp_avg = inplace_buffer(kernel, "exp_avg", exp_avg, dtype=dtype, shape=shape)
         exp_avg_sq = inplace_buffer(kernel, "exp_avg_sq", exp_avg_sq, dtype=dtype, shape=shape)
+        max_sq = _NO_BUFFER[dtype] if max_sq is None else \
+            inplace_buffer(kernel, "max_exp_avg_sq", max_sq, dtype=dtype, shape=shape)
         factors = scalars.get((dtype, step))
         if factors is None:
             bias_correction1 = 1 - beta1**step
@@ -251,4 +273,4 @@ def adam_update_many(
                 scalar(weight_decay),
             )
         raw(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-            *factors)
+            *factors, max_sq.reshape(-1), amsgrad)

@@ -1,9 +1,9 @@
 """The public ops, attached to Tensor as methods and operators and to numpy's dispatch.
 
-Each family module (elementwise, activation, reduce, shape, linalg, fused) declares its ops in
-``registry`` on the line after each ``Function`` class; importing them fills the registry, and
-this module installs what the declarations ask for. Nothing here names a particular op except the
-``T`` property.
+Each family module (elementwise, activation, reduce, shape, linalg, fused, norm, embedding,
+recurrent) declares its ops in ``registry`` on the line after each ``Function`` class; importing
+them fills the registry, and this module installs what the declarations ask for. Nothing here
+names a particular op except the ``T`` property.
 """
 
 from __future__ import annotations
@@ -15,12 +15,17 @@ from ..tensor import Tensor
 from . import (  # noqa: F401  (fill OPS)
     activation,
     arith,
+    conv,
     elementwise,
+    embedding,
     fused,
     indexing,
     layout,
     linalg,
+    norm,
+    pool,
     predicates,
+    recurrent,
     reduce,
     rounding,
     scan,
@@ -56,9 +61,11 @@ Tensor.T = property(lambda self: OPS["transpose"].function(self))
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     op = _UFUNCS.get(ufunc)
     if op is None or method != "__call__" or kwargs:
-        raise DTypeError(f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}: "
-                         "not supported on autograd_core Tensors (it would lose the gradient); "
-                         "use the ag.* op, or t.numpy() for a constant")
+        call = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
+        raise DTypeError(f"{call}: not supported on autograd_core Tensors"
+                         f"{' with ' + ', '.join(kwargs) if kwargs else ''}: no differentiable "
+                         f"route (it would lose the gradient, e.g. in a Function's backward under "
+                         f"create_graph=True); use an ag.* op, or t.numpy() for a constant")
     return op(*inputs)
 
 

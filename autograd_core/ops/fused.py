@@ -85,6 +85,13 @@ class Linear(Function):
 
     name = "linear"
 
+    @property
+    def gradient_rule(self) -> tuple[str, ...]:
+        """dL/dx = dL/dz W,  dL/dW = dL/dz^T x,  dL/db = dL/dz summed over the batch, with
+        dL/dz = dL/dy * act'(z) (just dL/dy without activation)."""
+        dz = "{grad}" if self.activation == "identity" else f"({{grad}} * {self.activation}')"
+        return f"{dz} @ {{1}}", f"{dz}^T @ {{0}}", f"{dz} summed over the batch axis 0"
+
     def forward(self, x, weight, bias=None, *, activation):
         self.activation = activation
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])

@@ -30,6 +30,7 @@ class MatMul(Function):
 
     name = "matmul"
     symbol = "@"
+    gradient_rule = ("{grad} @ {1}^T", "{0}^T @ {grad}")
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:

@@ -7,12 +7,14 @@ from pathlib import Path
 import autograd_core as ag
 
 from .frames import backward_frames, write_frames
+from .page import step_through
 
 
 def worked_example(out_dir: Path) -> None:
     """g = (x + y) * z at x = 1, y = 3, z = -3: print the forward values and the narrated
-    backward pass; write the graph with its gradients to ``out_dir/worked_example.svg`` and the
-    step-through frames to ``out_dir/worked_example_frames/``."""
+    backward pass; write the graph with its gradients to ``out_dir/worked_example.svg``, the
+    backward frames to ``out_dir/worked_example_frames/`` and a page stepping through both
+    passes to ``out_dir/worked_example_steps.html``."""
     out_dir = Path(out_dir)
     x = ag.tensor(1.0, requires_grad=True, name="x")
     y = ag.tensor(3.0, requires_grad=True, name="y")
@@ -29,6 +31,7 @@ def worked_example(out_dir: Path) -> None:
     print()
     print(ag.explain(g))
     frames = write_frames(backward_frames(g), out_dir / "worked_example_frames")
+    page = step_through(g).save(out_dir / "worked_example_steps.html")
     g.backward()
     print()
     print("After g.backward():")
@@ -39,3 +42,4 @@ def worked_example(out_dir: Path) -> None:
     print(f"\nThe graph with its gradients: {path}")
     print(f"The backward pass step by step: {frames[0].parent}/frame_000.svg ... "
           f"{frames[-1].name}")
+    print(f"Both passes, one step per click (open in a browser): {page}")

@@ -13,7 +13,14 @@ that op has passed its share back. For a graph of scalars each line reads like a
       dg/dy = dg/dp * dp/dy = -3 * 1 = -3
 
 A value read by several ops sums one term per use (the multivariable chain rule). For tensors,
-each line gives the gradient's shape and norm.
+each line gives the rule in matrix form and the numbers of tensors of up to 12 elements (the
+shape and norm of larger ones); a sum that undoes broadcasting is called out::
+
+    step 2: t2 = t1 + b   [fc]
+      dloss/dt1 = dloss/dt2 = [[0.5, -0.5], [0.25, 1]]
+      dloss/db = (dloss/dt2 summed over the batch axis 0) = [0.75, 0.5]
+    step 3: t1 = X @ W   [fc]
+      dloss/dW = X^T @ dloss/dt1 = [[...]]
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import html
 import numpy as np
 
 from ..tensor import Tensor
+from .dot import format_array
 from .graph import (
     GraphView,
     Step,
@@ -33,6 +41,8 @@ from .graph import (
     number,
 )
 
+# Tensors with at most this many elements are narrated with their numbers.
+SMALL = 12
 FREED = ("the graph was freed by backward(): gradients of intermediate values are gone; call "
          "backward(retain_graph=True), or explain before backward, to see them all")
 
@@ -94,15 +104,56 @@ class Narrator:
             lines.append("  " + text)
         return lines
 
+    def forward_step(self, index: int, value: Tensor) -> str:
+        """``forward 1: p = x + y = 1 + 3 = 4``: the op, its numbers when small, else its shape."""
+        view = self.view
+        line = f"forward {index}: {view.name(value)} = {view.expression(value)}"
+        inputs = value._node.inputs
+        if value.size == 1 and all(t.size == 1 for t in inputs):
+            numbers = [_bracket(number(t.data.reshape(-1)[0])) for t in inputs]
+            line += f" = {view.expression(value, numbers)}"
+        if value.size <= SMALL:
+            return f"{line} = {one_line(value.data)}"
+        return f"{line}, shape {tuple(value.shape)}"
+
     def _tensor_line(self, value: Tensor) -> str:
+        """``dL/dW = X^T @ dL/dt1 = [[...]]`` for small tensors, ``...: shape, norm`` for large."""
         grad = self.grads.get(id(value))
-        line = f"d{self.out}/d{self.view.name(value)}: "
+        line = f"d{self.out}/d{self.view.name(value)}"
         if grad is None:
-            return line + "unknown (graph freed)"
-        line += f"shape {tuple(grad.shape)}, norm {number(np.linalg.norm(grad))}"
-        if len(self.uses[id(value)]) > 1:
-            line += f"  (sum over its {len(self.uses[id(value)])} uses)"
-        return line
+            return line + " = unknown (graph freed)"
+        uses = self.uses[id(value)]
+        rules = [self._rule(consumer, index) for consumer, index in uses]
+        if all(rules):
+            line += " = " + _sum(rules)
+        elif len(uses) > 1:
+            line += f" (summed over its {len(uses)} uses)"
+        if grad.size <= SMALL:
+            return f"{line} = {one_line(grad)}"
+        return f"{line}: shape {tuple(grad.shape)}, norm {number(np.linalg.norm(grad))}"
+
+    def _rule(self, consumer: Tensor, index: int) -> str | None:
+        """The gradient ``consumer``'s op passes back to its input ``index``, as text: the op's
+        ``gradient_rule``, or for an elementwise op its ``derivative`` times the incoming
+        gradient, with any broadcasting undone by a sum called out."""
+        node = consumer._node
+        names = [self.view.name(t) for t in node.inputs]
+        # d out / d out = 1 for a scalar output
+        upstream = "1" if consumer is self.view.root and consumer.size == 1 \
+            else f"d{self.out}/d{self.view.name(consumer)}"
+        if node.gradient_rule is not None:
+            return node.gradient_rule[index].format(*names, grad=upstream,
+                                                    out=self.view.name(consumer))
+        if node.derivative is None:
+            return None
+        local = node.derivative[index].format(*names, out=self.view.name(consumer))
+        text = {"1": upstream, "-1": f"-{upstream}"}.get(local, f"{upstream} * {_bracket(local)}")
+        axes = broadcast_axes(node.inputs[index].shape, consumer.shape)
+        if not axes:
+            return text
+        if axes == (0,) and consumer.ndim >= 2:
+            return f"({text} summed over the batch axis 0)"
+        return f"({text} summed over axes {', '.join(map(str, axes))})"
 
     def _scalar_line(self, value: Tensor) -> str:
         """``dg/dx = dg/dp * dp/dx [+ ...] = <formulas> = <numbers> = <total>``."""
@@ -137,6 +188,19 @@ class Narrator:
         return f"d{out}/d{name} = " + " = ".join(kept)
 
 
+def one_line(array: np.ndarray) -> str:
+    """An array's numbers on one line: ``[[1, 2], [3, 4]]``."""
+    return " ".join(format_array(array).split())
+
+
+def broadcast_axes(input_shape: tuple[int, ...], output_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of the output over which an input was broadcast (its gradient is summed over
+    them): the leading axes it lacks and those where it has size 1."""
+    lead = len(output_shape) - len(input_shape)
+    return tuple(range(lead)) + tuple(lead + i for i, size in enumerate(input_shape)
+                                      if size == 1 and output_shape[lead + i] != 1)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -147,6 +211,8 @@ def _is_number(text: str) -> bool:
 
 def _bracket(text: str) -> str:
     """``text`` ready to be a factor: negative numbers and sums in brackets."""
+    if text.startswith("[") and text.endswith("]"):  # an indicator [a > 0] is one factor
+        return text
     return f"({text})" if text.startswith("-") or " " in text else text
 
 

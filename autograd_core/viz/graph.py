@@ -57,10 +57,11 @@ class GraphView:
                     uses[id(inp)].append((value, index))
         return uses
 
-    def expression(self, tensor: Tensor) -> str:
-        """How ``tensor`` was computed, in its inputs' names: ``p * z``, ``relu(t1)``."""
+    def expression(self, tensor: Tensor, operands: list[str] | None = None) -> str:
+        """How ``tensor`` was computed, in its inputs' names: ``p * z``, ``relu(t1)`` (or in
+        the ``operands`` given instead: ``4 * (-3)``)."""
         node = tensor._node
-        names = [self.name(t) for t in node.inputs]
+        names = operands or [self.name(t) for t in node.inputs]
         if node.symbol is not None and len(names) == 2:
             return f"{names[0]} {node.symbol} {names[1]}"
         if node.symbol is not None and len(names) == 1:

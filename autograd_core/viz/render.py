@@ -22,6 +22,8 @@ from pathlib import Path
 import graphviz
 
 _PURE = ("graphviz-pure", "graphviz-pure.exe")
+# Formats drawn in pixels, where the resolution matters (SVG and PDF scale freely).
+BITMAP_FORMATS = frozenset({"png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"})
 
 
 class RendererNotFoundError(graphviz.ExecutableNotFound):
@@ -82,27 +84,42 @@ class Picture(graphviz.Digraph):
     """A ``graphviz.Digraph`` that renders with whichever program ``find_renderer`` finds.
 
     It displays inline in Jupyter (as SVG) like any Digraph; ``pipe`` returns the rendered bytes
-    (a str when ``encoding`` is given); ``render`` saves the DOT source and writes the picture
-    beside it, as graphviz does.
+    (a str when ``encoding`` is given); ``render`` writes the picture (and, with
+    ``cleanup=False``, keeps the DOT source beside it, as graphviz does).
+
+    ``dpi``: the resolution of bitmap formats (PNG...): 144 draws each point as 2 pixels, sharp
+    on slides and high-density screens; 72 gives Graphviz's own size. SVG is not affected.
     """
+
+    dpi: int = 144
+    #: The name of the node highlighted in a step-through frame (None in other pictures).
+    highlighted: str | None = None
 
     def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: bool | int | None = None,
              quiet: bool = False, *, engine: str | None = None,
              encoding: str | None = None) -> bytes | str:
         """The picture in ``format`` (default: the graph's ``format``, svg for ``ag.draw``)."""
-        output = ":".join(f for f in (format or self.format, renderer, formatter) if f)
+        format = format or self.format
+        output = ":".join(f for f in (format, renderer, formatter) if f)
         extra = (f"-n{int(neato_no_op)}",) if neato_no_op else ()
+        if format in BITMAP_FORMATS:
+            extra += (f"-Gdpi={self.dpi}",)
         data = render_source(self.source, output, engine or self.engine, extra)
         return data.decode(encoding) if encoding else data
 
     def render(self, filename: str | os.PathLike | None = None,
                directory: str | os.PathLike | None = None, view: bool = False,
-               cleanup: bool = False, format: str | None = None, *,
+               cleanup: bool = True, format: str | None = None, *,
                outfile: str | os.PathLike | None = None, engine: str | None = None,
                **pipe_options) -> str:
-        """Save the source to ``filename`` and write ``<filename>.<format>`` (or ``outfile``,
-        whose suffix gives the format); return the picture's path."""
+        """Write ``<filename>.<format>`` (or ``outfile``, whose suffix gives the format) and
+        return its path. The DOT source is saved as ``filename`` too when ``cleanup=False``
+        (graphviz's default; here the picture alone is usually what is wanted).
+
+        >>> ag.draw(g).render("g", format="svg")     # writes g.svg, nothing else
+        'g.svg'
+        """
         if outfile is not None:
             outfile = Path(outfile)
             format = format or outfile.suffix.lstrip(".")

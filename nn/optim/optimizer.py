@@ -13,15 +13,19 @@ as an iterable of Parameters, or as a list of dicts ("param groups") that overri
         loss_fn(model(x), y).backward()
         opt.step()
 
-The formulas (``g`` the gradient, ``t`` the step number from 1) are in each class's docstring.
-SGD and Adam run them as one fused pass per parameter, the scalars prepared once per group
+The formulas (``g`` the gradient, ``t`` the step number from 1) are in each class's docstring;
+``maximize=True`` (every optimizer) ascends instead, using ``g = -grad``. Training resumes
+exactly from ``opt.state_dict()`` / ``opt.load_state_dict(...)`` (PyTorch's layout: per-parameter
+state under the parameter's position counted over the groups, then the groups' settings).
+SGD and Adam (AdamW) run them as one fused pass per parameter, the scalars prepared once per group
 (``autograd_core.kernels.sgd_update_many`` / ``adam_update_many``: Numba loops, or their numpy
 twins with ``AUTOGRAD_CORE_JIT=0``); Adagrad and RMSprop in numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -38,7 +42,8 @@ ParamsArg = Iterable[ag.Tensor] | Iterable[dict[str, Any]]
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad`` and ``step``.
 
-    Subclasses define ``_check(group)`` (validate hyper-parameters) and
+    Every subclass takes ``maximize`` (keyword-only, as in PyTorch). Subclasses define
+    ``_check(group)`` (validate hyper-parameters) and
     ``_update(param, grad, group, state)`` (one step for one parameter, in place), or instead
     ``_update_group(params, grads, group, states)`` (the step for all of a group's parameters at
     once, as SGD and Adam do to hand the whole group to one fused kernel call).
@@ -76,7 +81,8 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter {i} (shape {p.shape}) appears twice; "
                                  "a parameter may belong to one group only")
             seen.add(id(p))
-        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        # the schedulers keep their own entries in the groups, as PyTorch's do
+        unknown = set(group) - set(self.defaults) - {"params", *_SCHEDULER_KEYS}
         if unknown:
             raise TypeError(f"{name}: unknown hyper-parameter(s) {sorted(unknown)}; "
                             f"expected some of {sorted(self.defaults)}")
@@ -110,14 +116,74 @@ class Optimizer:
                                         f"{grad.shape} for a parameter of shape {p.shape}")
                 if not p.data.flags.c_contiguous or not p.data.flags.writeable:
                     p.data = np.array(p.data, order="C")  # own, contiguous memory to update
-                state = self.state.setdefault(id(p), {"step": 0})
-                state["step"] += 1
+                state = self.state.setdefault(id(p), {})
+                state["step"] = state.get("step", 0) + 1
+                p._bump_version()  # the update below writes p.data in place
                 params.append(p.data)
-                grads.append(grad.astype(p.dtype, copy=False))
+                grad = grad.astype(p.dtype, copy=False)
+                grads.append(-grad if group.get("maximize") else grad)
                 states.append(state)
             if params:
                 self._update_group(params, grads, group, states)
         return loss
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as PyTorch lays it out, copied (numpy arrays)::
+
+            {"state": {0: {"step": 3, "exp_avg": array, ...}, 1: {...}},
+             "param_groups": [{"lr": 0.001, ..., "params": [0, 1]}, {..., "params": [2]}]}
+
+        Parameters are numbered in order over all groups; ``state`` holds only those that have
+        been updated.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: copy.deepcopy(value) for key, value in group.items() if key != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[key]: {name: copy.deepcopy(value) for name, value in values.items()}
+                 for key, values in self.state.items() if key in index}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore ``state_dict()``'s output (the same parameters, grouped the same way).
+
+        Arrays are copied and cast to their parameter's dtype; nothing changes unless the whole
+        state fits (group sizes, array shapes, hyper-parameters). A ``torch.optim`` optimizer's
+        state_dict of CPU tensors loads too, so training begun in PyTorch continues here.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and "
+                             "'param_groups' (from Optimizer.state_dict())")
+        saved_groups = list(state_dict["param_groups"])
+        sizes = [len(g["params"]) for g in self.param_groups]
+        saved_sizes = [len(g.get("params", ())) for g in saved_groups]
+        if sizes != saved_sizes:
+            raise ValueError(f"{name}.load_state_dict: the saved state has groups of "
+                             f"{saved_sizes} parameters, this optimizer {sizes}")
+        by_index = {}
+        groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            by_index.update(zip(saved["params"], group["params"]))
+            new = {**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+                   "params": group["params"]}
+            missing = set(self.defaults) - set(new)
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: a saved group lacks {sorted(missing)}")
+            self._check(new)
+            groups.append(new)
+        state = {}
+        for index, values in state_dict["state"].items():
+            param = by_index.get(int(index))
+            if param is None:
+                raise ValueError(f"{name}.load_state_dict: state for parameter {index}, which "
+                                 "no group lists")
+            state[id(param)] = {key: _state_value(name, key, value, param)
+                                for key, value in values.items() if value is not None}
+        self.param_groups[:] = groups
+        self.state = state
 
     def _update_group(self, params: list[np.ndarray], grads: list[np.ndarray],
                       group: dict[str, Any], states: list[dict[str, Any]]) -> None:
@@ -136,6 +202,22 @@ class Optimizer:
             lines += [f"    {key}: {value}" for key, value in sorted(group.items())
                       if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+# What LRScheduler and OneCycleLR store in the groups (PyTorch stores the same names there).
+_SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
+
+
+def _state_value(name: str, key: str, value: Any, param: ag.Tensor) -> Any:
+    """A copy of one saved state entry, an array cast to the parameter's dtype and checked."""
+    if key == "step":
+        return int(value)
+    # np.asarray also reads a torch CPU tensor
+    value = np.array(value.data if isinstance(value, ag.Tensor) else np.asarray(value), copy=True)
+    if value.shape != param.shape:
+        raise ValueError(f"{name}.load_state_dict: state {key!r} has shape {value.shape}, its "
+                         f"parameter {param.shape}")
+    return np.ascontiguousarray(value, dtype=param.dtype)
 
 
 def _check_non_negative(opt: Optimizer, group: dict[str, Any], *keys: str) -> None:
@@ -162,9 +244,11 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False):
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
-                                  "weight_decay": weight_decay, "nesterov": nesterov})
+                                  "weight_decay": weight_decay, "nesterov": nesterov,
+                                  "maximize": maximize})
 
     def _check(self, group: dict[str, Any]) -> None:
         _check_non_negative(self, group, "lr", "momentum", "dampening", "weight_decay")
@@ -185,31 +269,61 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with PyTorch's weight decay (an L2 term added to the gradient)::
 
-        g = grad + weight_decay * p
+        g = grad + weight_decay * p          (AdamW instead: p = p * (1 - lr * weight_decay))
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
+        v_max = max(v_max, v);  v = v_max     (amsgrad=True only)
         p = p - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+
+    ``decoupled_weight_decay=True`` is AdamW (as in PyTorch's Adam).
     """
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False):
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
-                                  "weight_decay": weight_decay})
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "maximize": maximize,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
 
     def _check(self, group: dict[str, Any]) -> None:
         _check_non_negative(self, group, "lr", "eps", "weight_decay")
         betas = tuple(group["betas"])
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got "
-                             f"{group['betas']!r}")
+            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), "
+                             f"got {group['betas']!r}")
 
     def _update_group(self, params, grads, group, states):
         beta1, beta2 = group["betas"]
+        weight_decay = group["weight_decay"]
+        if group["decoupled_weight_decay"] and weight_decay != 0:
+            for param in params:  # PyTorch's param.mul_(1 - lr * weight_decay), in param's dtype
+                param *= param.dtype.type(1 - group["lr"] * weight_decay)
+            weight_decay = 0.0
+        maxima = [_buffer(state, "max_exp_avg_sq", p) for p, state in zip(params, states)] \
+            if group["amsgrad"] else None
         kernels.adam_update_many(
             params, grads, [_buffer(state, "exp_avg", p) for p, state in zip(params, states)],
             [_buffer(state, "exp_avg_sq", p) for p, state in zip(params, states)], group["lr"],
-            beta1, beta2, group["eps"], group["weight_decay"], [state["step"] for state in states])
+            beta1, beta2, group["eps"], weight_decay, [state["step"] for state in states], maxima)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), PyTorch's rule and defaults::
+
+        p = p * (1 - lr * weight_decay)       (weight_decay defaults to 0.01)
+
+    then the Adam step without any L2 term in the gradient.
+
+    >>> opt = nn.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    """
+
+    def __init__(self, params: ParamsArg, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
 
 
 class Adagrad(Optimizer):
@@ -223,10 +337,10 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: ParamsArg, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10):
+                 eps: float = 1e-10, *, maximize: bool = False):
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
-                                  "eps": eps})
+                                  "eps": eps, "maximize": maximize})
 
     def _check(self, group: dict[str, Any]) -> None:
         _check_non_negative(self, group, "lr", "lr_decay", "weight_decay",
@@ -254,10 +368,10 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: ParamsArg, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False):
+                 centered: bool = False, *, maximize: bool = False):
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
                                   "weight_decay": weight_decay, "momentum": momentum,
-                                  "centered": centered})
+                                  "centered": centered, "maximize": maximize})
 
     def _check(self, group: dict[str, Any]) -> None:
         _check_non_negative(self, group, "lr", "alpha", "eps", "weight_decay", "momentum")

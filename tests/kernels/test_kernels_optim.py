@@ -31,21 +31,26 @@ def sgd_case(id, momentum, dampening, weight_decay, nesterov, first_step):
     return Case(f"sgd_update[{id}]", "sgd_update", K.sgd_update, make, reference, inplace=(0, 2))
 
 
-def adam_case(id, weight_decay, step):
+def adam_case(id, weight_decay, step, amsgrad=False):
     def make(rng, shape, dtype):
         param, grad, exp_avg = (normal(rng, shape, dtype) for _ in range(3))
         exp_avg_sq = rng.random(shape).astype(dtype)
-        return [param, grad, exp_avg, exp_avg_sq, 1e-2, 0.9, 0.999, 1e-8, weight_decay, step]
+        args = [param, grad, exp_avg, exp_avg_sq, 1e-2, 0.9, 0.999, 1e-8, weight_decay, step]
+        # half the maxima above the new v (they stay), half below (they are replaced)
+        return args + [(2 * rng.random(shape) * exp_avg_sq).astype(dtype)] if amsgrad else args
 
-    def reference(p, g, m, v, lr, beta1, beta2, eps, wd, step):
+    def reference(p, g, m, v, lr, beta1, beta2, eps, wd, step, v_max=None):
         g = g + wd * p
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
-        m_hat, v_hat = m / (1 - beta1**step), v / (1 - beta2**step)
-        return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+        v_used = v if v_max is None else np.maximum(v_max, v)
+        m_hat, v_hat = m / (1 - beta1**step), v_used / (1 - beta2**step)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        return (p, m, v) if v_max is None else (p, m, v, v_used)
 
+    inplace = (0, 2, 3, 10) if amsgrad else (0, 2, 3)
     return Case(
-        f"adam_update[{id}]", "adam_update", K.adam_update, make, reference, inplace=(0, 2, 3)
+        f"adam_update[{id}]", "adam_update", K.adam_update, make, reference, inplace=inplace
     )
 
 
@@ -59,6 +64,7 @@ CASES = [
     sgd_case("nesterov-wd", 0.9, 0.0, 0.01, True, False),
     adam_case("step1", 0.0, 1),
     adam_case("step7-wd", 0.01, 7),
+    adam_case("step3-amsgrad", 0.01, 3, amsgrad=True),
 ]
 
 # The table tests, run over CASES (see conftest.py).

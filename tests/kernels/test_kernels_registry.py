@@ -10,7 +10,10 @@ import sys
 import numpy as np
 import pytest
 import test_kernels_activation
+import test_kernels_conv
 import test_kernels_linalg
+import test_kernels_lstm
+import test_kernels_norm
 import test_kernels_optim
 import test_kernels_softmax_xent
 import test_kernels_special
@@ -21,7 +24,8 @@ from autograd_core.kernels import registry
 
 
 def test_table_covers_every_kernel():
-    families = (test_kernels_activation, test_kernels_linalg, test_kernels_optim,
+    families = (test_kernels_activation, test_kernels_conv, test_kernels_linalg,
+                test_kernels_lstm, test_kernels_norm, test_kernels_optim,
                 test_kernels_softmax_xent, test_kernels_special)
     assert {case.kernel for family in families for case in family.CASES} == set(K.names())
 

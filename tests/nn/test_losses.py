@@ -74,9 +74,9 @@ def test_gradients_with_respect_to_the_prediction(n, c, seed, reduction):
         (nn.MSELoss(reduction), x, y),
         (nn.L2Loss(reduction), x, y),
         (nn.BCELoss(reduction), probs, y),
-        (nn.BCEWithLogitsLoss(reduction), x, y),
-        (nn.CrossEntropyLoss(reduction), x, labels),
-        (nn.CrossEntropyLoss(reduction), x, soft),
+        (nn.BCEWithLogitsLoss(reduction=reduction), x, y),
+        (nn.CrossEntropyLoss(reduction=reduction), x, labels),
+        (nn.CrossEntropyLoss(reduction=reduction), x, soft),
     ]:
         ag.gradcheck(lambda p, loss_fn=loss_fn, target=target: loss_fn(p, target), [pred])
 

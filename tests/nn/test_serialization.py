@@ -1,6 +1,7 @@
 """nn.save / nn.load: round trips, custom modules, refusal of pickles, atomic saves, corrupt
 files."""
 
+import hashlib
 import io
 import json
 import zipfile
@@ -42,13 +43,36 @@ def test_round_trip_gives_equal_predictions(saved):
 
 
 def test_the_file_is_a_zip_of_json_and_npy(saved):
-    _, path = saved
+    model, path = saved
     with zipfile.ZipFile(path) as archive:
         meta = json.loads(archive.read("model.json"))
-        assert meta["format"] == "nn-model" and meta["version"] == 1
-        assert meta["architecture"]["class"] == "Sequential"
+        assert meta["format"] == "nn-model" and meta["version"] == 2
+        module = meta["content"]["$module"]
+        assert module["architecture"]["class"] == "Sequential"
+        assert list(module["state"]) == list(model.state_dict())
         assert sorted(archive.namelist()) == sorted(["model.json"] +
-                                                    [k + ".npy" for k in meta["keys"]])
+                                                    [k + ".npy" for k in module["state"]])
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    entry = meta["arrays"][module["state"]["1.weight"]]
+    weight = model.state_dict()["1.weight"]
+    assert entry == {"member": "1.weight.npy", "dtype": "<f4", "shape": [8, 16],
+                     "sha256": hashlib.sha256(weight).hexdigest()}
+
+
+def test_version_1_files_are_still_read(saved, tmp_path):
+    model, _ = saved
+    state = model.state_dict()
+    meta = {"format": "nn-model", "version": 1, "architecture": nn.module.module_to_config(model),
+            "class": "Sequential", "training": False, "keys": list(state)}
+    old = tmp_path / "v1.nnz"
+    write_zip(old, {"model.json": json.dumps(meta),
+                    **{k + ".npy": npy_bytes(np.asfortranarray(v)) for k, v in state.items()}})
+    x = ag.randn(3, 16)
+    np.testing.assert_array_equal(nn.load(old)(x).data, model(x).data)
+    bare = tmp_path / "v1-state.nnz"
+    write_zip(bare, {"model.json": json.dumps({**meta, "class": None, "architecture": None}),
+                     **{k + ".npy": npy_bytes(v) for k, v in state.items()}})
+    assert list(nn.load_state_dict(bare)) == list(state)
 
 
 def test_training_mode_and_dtypes_are_restored(tmp_path):
@@ -220,12 +244,32 @@ def test_inconsistent_contents_are_refused(saved, tmp_path):
         nn.load(variant("new.nnz", **{"model.json": json.dumps({**meta, "version": 99})}))
     with pytest.raises(nn.ModelFileError, match="not valid JSON"):
         nn.load(variant("json.nnz", **{"model.json": "{"}))
-    unknown = {**meta, "architecture": {"class": "os.system", "config": {}}}
+    module = meta["content"]["$module"]
+
+    def with_module(**changes):
+        return json.dumps({**meta, "content": {"$module": {**module, **changes}}})
+
+    unknown = with_module(architecture={"class": "os.system", "config": {}})
     with pytest.raises(nn.ModelFileError, match="unknown module class 'os.system'"):
-        nn.load(variant("unknown.nnz", **{"model.json": json.dumps(unknown)}))
+        nn.load(variant("unknown.nnz", **{"model.json": unknown}))
     wrong = npy_bytes(np.zeros((3, 3), np.float32))
-    with pytest.raises(nn.ModelFileError, match="weights do not fit the architecture"):
-        nn.load(variant("shape.nnz", **{"1.weight.npy": wrong}))
+    with pytest.raises(nn.ModelFileError, match=r"'1.weight.npy' holds \(3, 3\) float32, but "
+                                                 r"model.json declares \(8, 16\) float32"):
+        nn.load(variant("header.nnz", **{"1.weight.npy": wrong}))
+
+    def with_weight(name, array):  # the manifest agrees with the array, the architecture not
+        entries = [dict(e) for e in meta["arrays"]]
+        entries[module["state"]["1.weight"]].update(
+            shape=list(array.shape), sha256=hashlib.sha256(array).hexdigest())
+        return variant(name, **{"1.weight.npy": npy_bytes(array),
+                                "model.json": json.dumps({**meta, "arrays": entries})})
+
+    with pytest.raises(nn.ModelFileError, match=r"cannot rebuild the model: a weight of "
+                                                 r"shape \(8, 16\) needs 128 values"):
+        nn.load(with_weight("small.nnz", np.zeros((3, 3), np.float32)))
+    with pytest.raises(nn.ModelFileError, match="weights do not fit the architecture.*"
+                                                 r"'1.weight'.*\(16, 8\)"):
+        nn.load(with_weight("swapped.nnz", np.zeros((16, 8), np.float32)))
     not_ours = tmp_path / "other.zip"
     write_zip(not_ours, {"a.txt": "hello"})
     with pytest.raises(nn.ModelFileError, match="not a file written by nn.save"):

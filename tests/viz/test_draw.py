@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -133,3 +134,51 @@ def test_shared_names_are_told_apart_by_scope_and_the_output_stays_visible():
     texts = svg_texts(collapsed.pipe("svg"))
     assert {"fc1", "fc2", "loss", "out"} <= set(texts)  # the output outside the "loss" box
     assert "subgraph" not in collapsed.source
+
+
+def test_layout_rule_small_graphs_left_to_right_layered_or_deep_top_to_bottom():
+    *_, g = worked_example()
+    assert "rankdir=LR" in ag.draw(g).source
+    assert "rankdir=TB" in ag.draw(small_mlp()[0]).source          # name scopes (layers)
+    x = ag.tensor(0.5, requires_grad=True, name="x")
+    deep = x.exp().tanh().exp().tanh().exp()
+    assert "rankdir=TB" in ag.draw(deep).source                     # a chain of 5 ops
+    assert "rankdir=LR" in ag.draw(small_mlp()[0], rankdir="LR").source
+    # top to bottom, box names sit at the top right, away from the main path, which skips a
+    # rank where it enters a layer's box (the parameters sit there): the boxes stack
+    layered = ag.draw(small_mlp()[0]).source
+    assert layered.count("labeljust=r") == 4 and layered.count("minlen=2") == 3
+    with pytest.raises(ValueError, match="rankdir"):
+        ag.draw(g, rankdir="sideways")
+
+
+def test_detail_policy_one_number_format_and_narrow_columns():
+    column = ag.tensor(np.arange(1.0, 5.0).reshape(4, 1) / 3, requires_grad=True, name="c")
+    big = ag.tensor(np.full((4, 4), 2.0), name="B")
+    out = (column * 2.0).sum() + (big * column).sum()
+    out.backward()
+    texts = svg_texts(ag.draw(out).pipe("svg"))
+    assert "data [0.3333, 0.6667, 1, 1.333]ᵀ" in texts                   # a column stays narrow
+    assert "grad [10, 10, 10, 10]ᵀ" in texts
+    assert "mean 2, std 0" in texts                                        # 16 elements: summary
+    summary = svg_texts(ag.draw(out, detail="summary").pipe("svg"))
+    assert "mean 0.8333, std 0.3727" in summary and "‖grad‖ = 20" in summary
+    values = svg_texts(ag.draw(out, detail="values").pipe("svg"))
+    assert "data [[2, 2, 2, 2]," in values
+    with pytest.raises(ValueError, match="detail"):
+        ag.draw(out, detail="everything")
+    width = float(ET.fromstring(ag.draw(out).pipe("svg")).get("width").rstrip("pt"))
+    assert width < 1000  # no box thousands of points wide
+
+
+def test_intermediate_gradients_shown_by_default_on_small_graphs_after_backward():
+    x = ag.tensor(2.0, requires_grad=True, name="x")
+    t = x * x
+    t.name = "t"
+    out = t + 1.0
+    assert "grad" not in " ".join(svg_texts(ag.draw(out).pipe("svg")))  # before backward
+    out.backward(retain_graph=True)
+    texts = svg_texts(ag.draw(out).pipe("svg"))
+    assert texts.count("grad 1") == 2 and "grad 4" in texts              # t, out and x
+    assert svg_texts(ag.draw(out, show_grad=True).pipe("svg")).count("grad 1") == 1
+    assert t.grad is None

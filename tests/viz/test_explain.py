@@ -60,7 +60,7 @@ def test_tensor_graph_reports_shapes_and_norms_in_scopes():
     text = str(ag.explain(loss))
     grads = ag.engine.grad(loss, params)
     norm = np.linalg.norm(grads[0].data)
-    assert f"dloss/dW1: shape (4, 6), norm {norm:.4g}" in text
+    assert f"dloss/dW1 = X^T @ dloss/dt1: shape (4, 6), norm {norm:.4g}" in text
     assert "@ W3   [mlp/fc3]" in text
     assert text.index("dloss/dW3") < text.index("dloss/dW1")  # backward order
 
@@ -70,7 +70,8 @@ def test_freed_tensor_graph_says_so_and_keeps_what_grad_holds():
     loss.backward()
     text = str(ag.explain(loss))
     assert "graph was freed" in text and "retain_graph=True" in text
-    assert "dloss/dW1: shape (4, 6), norm" in text and "unknown (graph freed)" in text
+    assert "dloss/dW1 = X^T @ dloss/dt1: shape (4, 6), norm" in text
+    assert "unknown (graph freed)" in text
 
 
 def test_no_graph_is_said_plainly():
@@ -103,3 +104,36 @@ def test_ops_without_a_formula_take_their_slope_from_their_backward():
     text = str(ag.explain(ag.maximum(ag.softplus(a), b) * 2))
     assert "dout/dt1 = dout/dt2 * dt2/dt1 = 2 * 1 = 2" in text
     assert "dout/da = dout/dt1 * dt1/da = dout/dt1 * softplus'(a) = 2 * 0.8808 = 1.762" in text
+
+
+def test_small_tensors_are_narrated_with_their_numbers():
+    v = ag.tensor([1.0, 2.0], requires_grad=True, name="v")
+    w = (v * v).sum()
+    w.name = "w"
+    text = str(ag.explain(w))
+    assert "dw/dt1 = 1 copied to every element summed = [1, 1]" in text
+    assert "dw/dv = dw/dt1 * v + dw/dt1 * v = [2, 4]" in text
+
+
+def test_matrix_ops_are_narrated_with_their_rule_and_broadcasting_is_called_out():
+    loss, params = small_mlp(batch=2)
+    text = str(ag.explain(loss))
+    assert "dloss/dt6 = dloss/dt7 @ W3^T = [[" in text
+    assert "dloss/dW3 = t6^T @ dloss/dt7: shape (6, 3), norm" in text
+    assert "dloss/db3 = (dloss/dt8 summed over the batch axis 0) = [" in text
+    assert "dloss/dt5 = dloss/dt6 * [t5 > 0] = [[" in text
+    (db3,) = ag.engine.grad(loss, [params[5]])
+    assert f"= [{', '.join(f'{v:.4g}' for v in db3.data)}]" in text
+
+
+def test_linear_layers_are_narrated_with_the_weight_rule():
+    import nn
+
+    ag.manual_seed(0)
+    layer = nn.Linear(3, 2, activation="relu")
+    x = ag.randn(4, 3)
+    x.name = "x"
+    text = str(ag.explain(layer(x).mean()))
+    assert "dout/dLinear.weight = (dout/dt1 * relu')^T @ x = [[" in text or \
+        "dout/dweight = (dout/dt1 * relu')^T @ x = [[" in text
+    assert "(dout/dt1 * relu') summed over the batch axis 0 = [" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 from viz_examples import small_mlp, svg_texts, worked_example
 
@@ -33,7 +35,8 @@ def test_frames_take_draw_options_and_work_on_tensor_graphs():
     frames = backward_frames(loss, rankdir="TB", show_data=False)
     assert len(frames) == 1 + 10  # the forward picture; mean, **, and 3 + 3 + 2 layer ops
     assert "rankdir=TB" in frames[-1].source
-    assert any("dloss/dW1: shape (4, 6)" in t for t in svg_texts(frames[-1].pipe("svg")))
+    texts = svg_texts(frames[-1].pipe("svg"))
+    assert any("dloss/dW1 = X^T @ dloss/dt1: shape (4, 6)" in t for t in texts)
 
 
 def test_frames_refuse_a_tensor_without_graph():
@@ -49,3 +52,48 @@ def test_main_job_prints_the_worked_example_and_writes_svg(tmp_path, capsys):
     texts = svg_texts((tmp_path / "worked_example.svg").read_bytes())
     assert texts.count("grad -3") == 3 and "grad 4" in texts
     assert (tmp_path / "worked_example_frames" / "frame_002.svg").exists()
+    assert "forward 1: p = x + y" in (tmp_path / "worked_example_steps.html").read_text()
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def node_positions(svg: bytes) -> dict[str, str]:
+    """Each node's name and the coordinates of its first shape (its place on the canvas)."""
+    root = ET.fromstring(svg)
+    places = {}
+    for group in root.iter(f"{SVG_NS}g"):
+        if group.get("class") != "node":
+            continue
+        shape = next(e for e in group.iter() if e.tag in (f"{SVG_NS}polygon", f"{SVG_NS}ellipse",
+                                                   f"{SVG_NS}path"))
+        places[group.find(f"{SVG_NS}title").text] = " ".join(
+            shape.get(key) for key in ("points", "cx", "cy", "d") if shape.get(key))
+    return places
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("case", ["worked", "mlp", "collapsed"])
+def test_frames_of_one_sequence_share_canvas_and_node_positions(case):
+    if case == "worked":
+        frames = backward_frames(worked_example()[-1])
+    else:
+        frames = backward_frames(small_mlp(batch=2)[0], collapse_scopes=case == "collapsed")
+    svgs = [frame.pipe("svg") for frame in frames]
+    roots = [ET.fromstring(svg) for svg in svgs]
+    assert len({(r.get("width"), r.get("height")) for r in roots}) == 1
+    places = [node_positions(svg) for svg in svgs]
+    assert all(p == places[0] for p in places[1:]) and len(places[0]) > 5
+    sizes = {png_size(frame.pipe("png")) for frame in frames[:3]}
+    assert len(sizes) == 1
+    captions = [svg_texts(svg)[0] for svg in svgs]  # each frame its own narration
+    assert len(set(captions)) == len(captions)
+
+
+def test_pending_gradients_are_empty_rows_until_their_step():
+    frames = backward_frames(worked_example()[-1])
+    first, last = (svg_texts(f.pipe("svg")) for f in (frames[0], frames[-1]))
+    assert first.count("grad ?") == 4 and "grad ?" not in last   # x, y, z, p

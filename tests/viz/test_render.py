@@ -25,14 +25,33 @@ def test_pipe_svg_png_and_text():
     assert picture.pipe("png")[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_render_writes_next_to_the_saved_source(tmp_path):
+def test_render_writes_the_picture_alone_unless_the_source_is_wanted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     picture = ag.draw(worked_example()[-1])
-    path = picture.render(tmp_path / "g", format="png")
-    assert path == os.fspath(tmp_path / "g.png") and (tmp_path / "g").exists()
-    svg = picture.render(outfile=tmp_path / "pic.svg", cleanup=True)
+    assert picture.render("g", format="svg") == "g.svg"  # the README tour's line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.svg"]
+    path = picture.render(tmp_path / "kept", format="png", cleanup=False)
+    assert path == os.fspath(tmp_path / "kept.png") and (tmp_path / "kept").exists()
+    svg = picture.render(outfile=tmp_path / "pic.svg")
     with open(svg, "rb") as file:
         assert "g" in svg_texts(file.read())
-    assert not (tmp_path / "pic.gv").exists()  # cleanup removed the DOT source
+    assert not (tmp_path / "pic.gv").exists()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_png_resolution_follows_dpi_and_svg_does_not():
+    g = worked_example()[-1]
+    sharp, plain = ag.draw(g), ag.draw(g, dpi=72)
+    assert sharp.dpi == 144
+    (w2, h2), (w1, h1) = png_size(sharp.pipe("png")), png_size(plain.pipe("png"))
+    assert abs(w2 - 2 * w1) <= 2 and abs(h2 - 2 * h1) <= 2
+    assert sharp.pipe("svg") == plain.pipe("svg")
+    plain.dpi = 96  # the documented attribute works on any picture
+    assert abs(png_size(plain.pipe("png"))[0] - w1 * 96 / 72) <= 2
 
 
 def test_jupyter_display_is_svg():
