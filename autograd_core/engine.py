@@ -190,7 +190,7 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
             saved = node.saved
             if create_graph or saved is RELEASED:  # the common case skips the call
                 saved = node.saved_values(tensor if create_graph else None)
-            if node.saved_versions:  # one int compare per saved input/output: written since?
+            if node.saved_versions is not None:  # its inputs/output written since it saved them?
                 node.check_saved(tensor)
             input_grads = node.backward(grad, *saved)
             if input_grads.__class__ is not tuple:

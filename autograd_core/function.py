@@ -104,8 +104,9 @@ class Function:
     gradient_rule: ClassVar[tuple[str, ...] | None] = None
     # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
     saved: tuple = ()
-    # (slot, version) per saved input (slot = its position) or output (slot -1): see check_saved
-    saved_versions: tuple[tuple[int, int], ...] = ()
+    # For a node that saved arrays: the versions of its inputs and output when it ran, () when
+    # none of them had a version counter (all at 0, the common case); see check_saved.
+    saved_versions: tuple[int, ...] | None = None
     scope: str | None = None
     created_at: str | None = None
 
@@ -177,7 +178,7 @@ class Function:
             if mode.scopes:
                 fn.scope = "/".join(mode.scopes)
             if fn.saved:
-                fn.saved_versions = _saved_versions(fn.saved, inputs, result)
+                fn.saved_versions = _versions(inputs, result)
         return result
 
     # -- used by the engine -------------------------------------------------------------------
@@ -203,12 +204,16 @@ class Function:
         return tuple(resolved)
 
     def check_saved(self, output: Tensor) -> None:
-        """Raise if a tensor whose array forward saved was written in place since (its version
-        moved on): the gradient would be computed from the new values."""
-        for slot, version in self.saved_versions:
-            tensor = output if slot < 0 else self.inputs[slot]
-            if tensor._version != version:
-                which = "output" if slot < 0 else f"input {slot}"
+        """Raise if an input or the output (this node's ``output``) whose array forward saved was
+        written in place since (its version moved on): the gradient would use the new values."""
+        versions = self.saved_versions
+        for slot, tensor in enumerate((*self.inputs, output)):
+            counter = tensor._version_counter
+            if counter is None or counter[0] == (versions[slot] if versions else 0):
+                continue
+            if any(value is tensor.data for value in self.saved):
+                version = versions[slot] if versions else 0
+                which = "output" if tensor is output else f"input {slot}"
                 name = f" {tensor.name!r}" if tensor.name else ""
                 raise RuntimeError(
                     f"backward: one of the variables needed for gradient computation has been "
@@ -238,22 +243,13 @@ def _share_version_counter(view: Tensor, inputs: tuple[Tensor, ...]) -> None:
             return
 
 
-def _saved_versions(saved: tuple, inputs: tuple[Tensor, ...], output: Tensor) -> tuple:
-    """(slot, version) for each saved array that is an input's (slot: its position) or the
-    output's (slot -1); masks and other constants forward made itself need no check."""
-    versions = []
-    for value in saved:
-        if value is output.data:
-            slot, tensor = -1, output
-        else:
-            for slot, tensor in enumerate(inputs):  # noqa: B007 (used after the break)
-                if value is tensor.data:
-                    break
-            else:
-                continue
-        counter = tensor._version_counter  # read inline: this runs for every recorded node
-        versions.append((slot, 0 if counter is None else counter[0]))
-    return tuple(versions)
+def _versions(inputs: tuple[Tensor, ...], output: Tensor) -> tuple[int, ...]:
+    """The versions of the inputs, then the output; () when no input has a version counter,
+    which means all are at version 0 (an output shares a counter only with an input)."""
+    for t in inputs:
+        if t._version_counter is not None:
+            return tuple(t._version for t in (*inputs, output))
+    return ()
 
 
 def _op_error(op: str, inputs: tuple[Tensor, ...], err: Exception) -> Exception:

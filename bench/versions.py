@@ -1,13 +1,13 @@
 """Benchmark: what version counters cost on the MLP 784-256-256-10 SGD step (batch 16 and 128).
 
-Each recorded node notes the versions of the arrays it saved (``function._saved_versions``) and
-backward compares them, one int per saved array. "without" replaces that function by one that
-records nothing, which also skips every check; the view bookkeeping (one ``base`` test per op)
-stays. Each timing runs in its own process with one thread, the two variants alternating round
-after round so that load on the machine hits both alike; each is summarised by the median over
-rounds of its best block. Time is the process's CPU time: on a shared, loaded machine the wall
-clock also counts the time the process waits for a core, which swamps a difference of a few
-percent.
+A recorded node that saved arrays notes the versions of its inputs and output
+(``function._versions``) and backward compares them. "without" replaces that function by one
+returning None, which records nothing and skips every check; the view bookkeeping (one ``base``
+test per op) stays. Each timing runs in its own process with one thread, the two variants
+alternating round after round so that load on the machine hits both alike; each is summarised
+by the median over rounds of its best block. Time is the process's CPU time: on a shared, loaded
+machine the wall clock also counts the time the process waits for a core, which swamps a
+difference of a few percent.
 
 Run: ``.venv/bin/python -m bench.versions [--rounds 9] [--batches 16 128]``
 """
@@ -30,7 +30,7 @@ import autograd_core.function
 from bench.mlp import data, fused_model, ours
 batch, calls, checked = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "with"
 if not checked:
-    autograd_core.function._saved_versions = lambda saved, inputs, output: ()
+    autograd_core.function._versions = lambda inputs, output: None
 step = ours(fused_model(), "SGD", *data(batch))
 for _ in range(10):
     step()

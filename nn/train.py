@@ -430,15 +430,26 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     step = _train_step(model, loss, optimizer)
     if jit:
         step = ag.jit(step)
+    return run_epochs(
+        model, lambda: _train_epoch(model, step, loader, metric_fns, class_weight),
+        epochs, loss, val_loader, metrics, callbacks, verbose)
+
+
+def run_epochs(model: Module, train_epoch: Callable[[], dict[str, float]], epochs: int,
+               loss: Callable, val_loader: DataLoader | None, metrics: Sequence | None,
+               callbacks: Sequence[Callback] | None, verbose: int, desc: str = "fit") -> History:
+    """``fit``'s outer loop around ``train_epoch()`` (one pass; returns its logs): validation,
+    History, progress bar and callbacks. ``nn.distributed.fit`` runs its epochs through it too.
+    """
     callbacks = list(callbacks or [])
     history = History()
     was_training = model.training
     for callback in callbacks:
         callback.on_train_begin(model)
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not verbose, leave=True)
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=not verbose, leave=True)
     try:
         for epoch in bar:
-            logs = _train_epoch(model, step, loader, metric_fns, class_weight)
+            logs = train_epoch()
             if val_loader is not None:
                 val_logs = evaluate(model, loss, val_loader, metrics)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})

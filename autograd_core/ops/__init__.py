@@ -14,16 +14,26 @@ from ..errors import DTypeError
 from ..tensor import Tensor
 from . import (  # noqa: F401  (fill OPS)
     activation,
+    arith,
     conv,
     elementwise,
     embedding,
     fused,
+    indexing,
+    layout,
     linalg,
     norm,
     pool,
+    predicates,
     recurrent,
     reduce,
+    rounding,
+    scan,
     shape,
+    sorting,
+    special,
+    statistics,
+    trig,
 )
 from .registry import OPS, public_functions
 
