@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.ops.conv import int_tuple, same_padding
 from autograd_core.ops.pool import _adaptive_windows
 
 from . import containers, conv, layers, normalization, pooling
@@ -165,6 +166,13 @@ class _GraphBuilder:
         return self.node("Reshape", [x, self.constant(np.array(target, np.int64),
                                                       f"{name}.shape")], name)
 
+    def pad(self, x: str, front: list[int], back: list[int], value: float, name: str) -> str:
+        """ONNX Pad of the spatial axes of an (N, C, *spatial) input with ``value``."""
+        pads = np.array([0, 0, *front, 0, 0, *back], np.int64)
+        return self.node("Pad", [x, self.constant(pads, f"{name}.pads"),
+                                 self.constant(np.array(value, self.dtype), f"{name}.pad_value")],
+                         f"{name}.pad")
+
     def add(self, layer: ModuleBase, x: str, name: str, example: ag.Tensor) -> str:
         """The nodes computing ``layer(x)``; ``example`` is an input of ``x``'s shape."""
         kind = type(layer)
@@ -245,28 +253,28 @@ class _GraphBuilder:
         if isinstance(layer, conv._ConvNd):
             return self.convolution(layer, x, name)
         n = layer.spatial_dims
-        kernel, stride, padding = (list(conv.int_tuple(value, n, argument, kind.__name__))
-                                   for value, argument in ((layer.kernel_size, "kernel_size"),
-                                                           (layer.stride, "stride"),
-                                                           (layer.padding, "padding")))
-        dilation = list(conv.int_tuple(getattr(layer, "dilation", 1), n, "dilation",
-                                       kind.__name__))
+        kernel, stride, padding, dilation = (
+            list(int_tuple(value, n, argument, kind.__name__)) for value, argument in
+            ((layer.kernel_size, "kernel_size"), (layer.stride, "stride"),
+             (layer.padding, "padding"), (getattr(layer, "dilation", 1), "dilation")))
         # ceil_mode's last window may hang past the padding: pad the end explicitly instead
         overhang = [max(0, (o - 1) * s + d * (k - 1) + 1 - length - 2 * p)
                     for o, s, d, k, length, p in zip(out, stride, dilation, kernel, size, padding)]
         window = {"kernel_shape": kernel, "strides": stride}
-        if isinstance(layer, pooling._MaxPool):  # padding never wins a maximum
+        if isinstance(layer, pooling._MaxPool):
+            if any(overhang):  # onnxruntime refuses pads as wide as the kernel (dilation)
+                x = self.pad(x, padding, [p + e for p, e in zip(padding, overhang)], -np.inf,
+                             name)
+                padding, overhang = [0] * n, [0] * n
             return self.node("MaxPool", [x], name, dilations=dilation,
-                             pads=padding + [p + e for p, e in zip(padding, overhang)], **window)
+                             pads=padding + padding, **window)
         divisor_override = getattr(layer, "divisor_override", None)
         count_include_pad = layer.count_include_pad or divisor_override is not None
         if count_include_pad and any(overhang) and divisor_override is None:
             # PyTorch counts the padding but not the overhang: pad with real zeros, count
             # only what is inside them
             if any(padding):
-                x = self.node("Pad", [x, self.constant(np.array([0, 0, *padding, 0, 0, *padding],
-                                                                np.int64), f"{name}.pads")],
-                              f"{name}.pad")
+                x = self.pad(x, padding, padding, 0.0, name)
                 padding = [0] * n
             count_include_pad = False
         y = self.node("AveragePool", [x], f"{name}.mean" if divisor_override else name,
@@ -278,10 +286,9 @@ class _GraphBuilder:
         return self.node("Mul", [y, self.constant(scale, f"{name}.divisor_scale")], name)
 
     def convolution(self, layer: conv._ConvNd, x: str, name: str) -> str:
-        if layer.padding == "same":  # an odd total puts the extra zero behind, as the op does
-            total = [d * (k - 1) for d, k in zip(layer.dilation, layer.kernel_size)]
-            front = [t // 2 for t in total]
-            pads = front + [t - f for t, f in zip(total, front)]
+        if layer.padding == "same":
+            front, back = same_padding(layer.kernel_size, layer.dilation)
+            pads = [*front, *back]
         else:
             pads = [0] * (2 * layer.spatial_dims) if layer.padding == "valid" \
                 else list(layer.padding) * 2

@@ -195,6 +195,8 @@ LAYER_CASES = {  # (layer, input shape without the batch)
                                 (3, 9, 8)),
     "max_pool1d_ceil_dilated": (lambda: nn.MaxPool1d(3, 2, 1, dilation=2, ceil_mode=True),
                                 (3, 10)),
+    "max_pool1d_ceil_end_padding_wider_than_kernel": (
+        lambda: nn.MaxPool1d(2, 2, 1, dilation=3, ceil_mode=True), (3, 5)),
     "avg_pool1d": (lambda: nn.AvgPool1d(3, 2, 1), (3, 10)),
     "avg_pool1d_ceil_exclude_pad": (lambda: nn.AvgPool1d(3, 2, 1, ceil_mode=True,
                                                          count_include_pad=False), (3, 10)),
