@@ -83,10 +83,12 @@ def export_onnx(model: ModuleBase, path: str | os.PathLike,
     ``AdaptiveAvgPool2d`` (batched inputs). Any other layer raises ``NotImplementedError``
     naming it.
 
-    Pooling with ``ceil_mode`` is written with explicit end padding (ONNX's own ceil rule and
-    PyTorch's differ when the last window would start in the padding), and ``AdaptiveAvgPool2d``
+    Pooling with ``ceil_mode`` is written with explicit end padding (ONNX's shape inference and
+    PyTorch disagree when the last window would start in the padding), and ``AdaptiveAvgPool2d``
     as ``GlobalAveragePool`` (output 1x1), ``AveragePool`` (sizes divisible) or, otherwise, its
-    exact window-mean matrices: ``A_h @ x @ A_w.T``.
+    exact window-mean matrices: ``A_h @ x @ A_w.T``. The graph has the parameters' dtype;
+    onnxruntime's CPU provider runs ``Conv``, ``ConvTranspose`` and average pooling in float32
+    only, so export float32 models to serve them there.
 
     >>> cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     ...                     nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
