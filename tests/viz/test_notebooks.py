@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("0[1-7]_*.ipynb"))
-WITH_CHECKS_CELL = [*NOTEBOOKS, *sorted(NOTEBOOKS[0].parent.glob("10_*.ipynb"))]
+NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+WITH_CHECKS_CELL = NOTEBOOKS
 
 
 def code_cells(path: Path) -> list[dict]:
@@ -18,8 +18,8 @@ def code_cells(path: Path) -> list[dict]:
     return [cell for cell in cells if cell["cell_type"] == "code"]
 
 
-def test_the_seven_lessons_are_there():
-    assert len(NOTEBOOKS) == 7
+def test_the_ten_lessons_are_there():
+    assert len(NOTEBOOKS) == 10
 
 
 @pytest.mark.parametrize("path", WITH_CHECKS_CELL, ids=lambda p: p.stem)
