@@ -352,11 +352,11 @@ class ModuleBase:
         """
         self._check_initialised(f"buffer {name!r}")
         self._check_name("buffer", name)
-        if persistent and value is not None:  # saved with the weights: nn.load's budget counts it
-            _spend_parameter_budget(np.shape(value), spend=True)
         if name in self._parameters or name in self._modules:
             raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
                            "parameter or a child module")
+        if persistent and value is not None:  # saved with the weights: nn.load's budget counts it
+            _spend_parameter_budget(np.shape(value), spend=True)
         if "_buffers" not in self.__dict__:
             object.__setattr__(self, "_buffers", OrderedDict())
             object.__setattr__(self, "_non_persistent_buffers", set())

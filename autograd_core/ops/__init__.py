@@ -1,9 +1,8 @@
 """The public ops, attached to Tensor as methods and operators and to numpy's dispatch.
 
-Each family module (elementwise, activation, reduce, shape, linalg, fused, norm, embedding,
-recurrent) declares its ops in ``registry`` on the line after each ``Function`` class; importing
-them fills the registry, and this module installs what the declarations ask for. Nothing here
-names a particular op except the ``T`` property.
+Each family module beside this file declares its ops in ``registry`` on the line after each
+``Function`` class; importing them fills the registry, and this module installs what the
+declarations ask for. Nothing here names a particular op except the ``T`` property.
 """
 
 from __future__ import annotations
