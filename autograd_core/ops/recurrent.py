@@ -28,6 +28,7 @@ both the output sequence and the final cell state.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,23 @@ def lstm_cell(x_t, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     g, o = gates[:, 2 * n:3 * n].tanh(), gates[:, 3 * n:].sigmoid()
     c = f * c + i * g
     return o * c.tanh(), c
+
+
+_workspace = threading.local()
+WORKSPACE_MAX_BYTES = 64 << 20  # larger ones are allocated per call rather than kept
+
+
+def _backward_workspace(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array for the gate gradients, used only inside one backward call and
+    then kept (one per thread) for the next: a fresh multi-MB array on every call would be
+    mapped anew by the allocator, a page fault per 4 KB page that costs more than the
+    elementwise work done in it."""
+    buffer = getattr(_workspace, "grad_gates", None)
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        buffer = np.empty(shape, dtype=dtype)
+        if buffer.nbytes <= WORKSPACE_MAX_BYTES:
+            _workspace.grad_gates = buffer
+    return buffer
 
 
 class LSTM(Function):
@@ -88,7 +106,7 @@ class LSTM(Function):
         n = w_hh.shape[1]
         grad = np.ascontiguousarray(grad, dtype=self.gates.dtype)
         step_backward = _kernel("lstm_backward_step", self.gates.dtype)
-        grad_gates = np.empty_like(self.gates)
+        grad_gates = _backward_workspace(self.gates.shape, self.gates.dtype)
         dh, dc = np.zeros_like(self.tanh_c[0]), np.zeros_like(self.tanh_c[0])
         order = list(self.order)
         for k in range(len(order) - 1, -1, -1):

@@ -49,3 +49,16 @@ def test_lstm_errors_name_the_shapes():
         ag.lstm(x, h[:, :2], c, w_ih, w_hh)
     with pytest.raises(ValueError, match="both biases or neither"):
         ag.lstm(x, h, c, w_ih, w_hh, ag.zeros(12))
+
+
+def test_lstm_gradients_survive_later_backward_passes():
+    # The gate gradients live in a work array reused by the next backward call; nothing
+    # returned may be a view of it.
+    first = [ag.tensor(a, requires_grad=True) for a in lstm_inputs(4, 2, 3, 2, seed=1)]
+    (ag.lstm(*first) ** 2).sum().backward()
+    grads = [t.grad.numpy().copy() for t in first]
+    for seed in (2, 3):
+        later = [ag.tensor(a, requires_grad=True) for a in lstm_inputs(4, 2, 3, 2, seed=seed)]
+        ag.lstm(*later).sum().backward()
+    for t, grad in zip(first, grads):
+        np.testing.assert_array_equal(t.grad.numpy(), grad)
