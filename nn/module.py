@@ -579,6 +579,7 @@ class ModuleBase:
                                f"{type(self).__name__}: " + "; ".join(problems))
         for key, value in values.items():
             own[key].data[...] = value
+            own[key]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # -- description for nn.save --------------------------------------------------------------

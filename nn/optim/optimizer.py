@@ -118,6 +118,7 @@ class Optimizer:
                     p.data = np.array(p.data, order="C")  # own, contiguous memory to update
                 state = self.state.setdefault(id(p), {})
                 state["step"] = state.get("step", 0) + 1
+                p._bump_version()  # the update below writes p.data in place
                 params.append(p.data)
                 grad = grad.astype(p.dtype, copy=False)
                 grads.append(-grad if group.get("maximize") else grad)
