@@ -114,19 +114,26 @@ class LSTM(Function):
             hc_prev = self.out[order[k - 1]] if k else self.hc0
             step_backward(self.gates[t], self.tanh_c[t], hc_prev, grad[t], dh, dc, grad_gates[t])
             np.matmul(grad_gates[t], w_hh, out=dh)
+        # The products over the whole sequence, each only for an input that wants it (the
+        # input sequence of a first layer usually does not).
+        needs = self.needs_input_grad
         rows = grad_gates.reshape(-1, 4 * n)
-        grad_x = (rows @ w_ih).reshape(x.shape)
-        grad_w_ih = rows.T @ x.reshape(rows.shape[0], -1)
-        # Each step but the first starts from the h of the step processed before it (a view of
-        # out, no copy): one product over those, one with h0 for the first.
-        first, later, before = (-1, slice(None, -1), slice(1, None)) if self.order.step < 0 \
-            else (0, slice(1, None), slice(None, -1))
-        grad_w_hh = grad_gates[first].T @ h0 + \
-            grad_gates[later].reshape(-1, 4 * n).T @ self.out[before, :, :n].reshape(-1, n)
+        grad_x = (rows @ w_ih).reshape(x.shape) if needs[0] else None
+        grad_w_ih = rows.T @ x.reshape(rows.shape[0], -1) if needs[3] else None
+        grad_w_hh = self._grad_w_hh(grad_gates, h0) if needs[4] else None
         if b_ih is None:
             return grad_x, dh, dc, grad_w_ih, grad_w_hh
-        grad_bias = rows.sum(axis=0)
+        grad_bias = rows.sum(axis=0) if needs[5] or needs[6] else None
         return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_bias, grad_bias
+
+    def _grad_w_hh(self, grad_gates: np.ndarray, h0: np.ndarray) -> np.ndarray:
+        """sum over steps of da_t.T @ h_prev: each step but the first starts from the h of the
+        step processed before it (a view of the output, no copy), the first from h0."""
+        n = h0.shape[1]
+        first, later, before = (-1, slice(None, -1), slice(1, None)) if self.order.step < 0 \
+            else (0, slice(1, None), slice(None, -1))
+        return grad_gates[first].T @ h0 + \
+            grad_gates[later].reshape(-1, 4 * n).T @ self.out[before, :, :n].reshape(-1, n)
 
     def _backward_composed(self, grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         """create_graph: the same layer recomputed step by step from engine ops, differentiated

@@ -62,3 +62,14 @@ def test_lstm_gradients_survive_later_backward_passes():
         ag.lstm(*later).sum().backward()
     for t, grad in zip(first, grads):
         np.testing.assert_array_equal(t.grad.numpy(), grad)
+
+
+def test_lstm_skips_the_gradients_no_input_wants():
+    arrays = lstm_inputs(4, 2, 3, 2, seed=4)
+    every = [ag.tensor(a, requires_grad=True) for a in arrays]
+    (ag.lstm(*every) ** 2).sum().backward()
+    x, h, c, w_ih, *rest = (ag.tensor(a, requires_grad=i >= 4) for i, a in enumerate(arrays))
+    (ag.lstm(x, h, c, w_ih, *rest) ** 2).sum().backward()
+    assert x.grad is None and w_ih.grad is None
+    for t, full in zip(rest, every[4:]):
+        np.testing.assert_allclose(t.grad.numpy(), full.grad.numpy(), rtol=1e-12)
