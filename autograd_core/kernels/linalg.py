@@ -32,6 +32,8 @@ layer-sized products again on the machine at hand.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -134,19 +136,29 @@ def _numpy_blas() -> Any:
     return _blas[0]
 
 
-def _single_threaded_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with numpy's BLAS on one thread, then restore the count it had: for a
+    block of products each too small to split well (an RNN's step-by-step products)."""
     blas = _numpy_blas()
     if blas is None:
-        return a @ b
+        yield
+        return
     with _blas_lock:  # so that concurrent callers restore the limit they found
         threads = blas.get_num_threads()
         if not threads or threads <= 1:
-            return a @ b
+            yield
+            return
         blas.set_num_threads(1)
         try:
-            return a @ b
+            yield
         finally:
             blas.set_num_threads(threads)
+
+
+def _single_threaded_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with one_blas_thread():
+        return a @ b
 
 
 def matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
