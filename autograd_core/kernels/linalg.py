@@ -23,9 +23,7 @@ splits it badly across two; other shapes gain from the second thread and are lef
 limit is lowered for that one product and restored at once (through threadpoolctl, imported on
 first use), only when numpy's BLAS runs more than one thread and only above ``m*n*k = 262144``,
 below which OpenBLAS uses one thread by itself. It is never raised, so a limit the user set
-(``threadpool_limits``, ``OPENBLAS_NUM_THREADS``) stays in force. ``one_blas_thread()`` does
-the same for a whole block of products, such as the step-by-step products of a recurrent layer
-(each a few batch rows against the recurrent weight), which a second thread only slows down.
+(``threadpool_limits``, ``OPENBLAS_NUM_THREADS``) stays in force.
 
 Each of these thresholds was chosen by measuring both sides; ``python -m bench`` measures the
 layer-sized products again on the machine at hand.
