@@ -32,8 +32,6 @@ layer-sized products again on the machine at hand.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -136,29 +134,19 @@ def _numpy_blas() -> Any:
     return _blas[0]
 
 
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run the block with numpy's BLAS on one thread, then restore the count it had: for a
-    block of products each too small to split well (an RNN's step-by-step products)."""
+def _single_threaded_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     blas = _numpy_blas()
     if blas is None:
-        yield
-        return
+        return a @ b
     with _blas_lock:  # so that concurrent callers restore the limit they found
         threads = blas.get_num_threads()
         if not threads or threads <= 1:
-            yield
-            return
+            return a @ b
         blas.set_num_threads(1)
         try:
-            yield
+            return a @ b
         finally:
             blas.set_num_threads(threads)
-
-
-def _single_threaded_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with one_blas_thread():
-        return a @ b
 
 
 def matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -35,7 +35,6 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..function import Function
-from ..kernels.linalg import one_blas_thread
 from ..tensor import Tensor
 from .fused import _kernel, linear
 from .registry import register
@@ -90,13 +89,12 @@ class LSTM(Function):
         tanh_c = np.empty((steps, batch, n), dtype=gates.dtype)
         step_forward = _kernel("lstm_forward_step", gates.dtype)
         self.hc0 = hc = np.concatenate([h0, c0], axis=1, dtype=gates.dtype)
-        with one_blas_thread():  # per-step products: too small for a second thread to pay off
-            for t in self.order:
-                a = gates[t]
-                a += hc[:, :n] @ w_hh_half_t
-                step_forward(np.tanh(a, out=a), hc, out[t])  # activated gates; c_t into out[t]
-                hc = out[t]
-                np.multiply(a[:, 3 * n:], np.tanh(hc[:, n:], out=tanh_c[t]), out=hc[:, :n])
+        for t in self.order:
+            a = gates[t]
+            a += hc[:, :n] @ w_hh_half_t
+            step_forward(np.tanh(a, out=a), hc, out[t])  # a: activated gates; c_t into out[t]
+            hc = out[t]
+            np.multiply(a[:, 3 * n:], np.tanh(hc[:, n:], out=tanh_c[t]), out=hc[:, :n])
         self.gates, self.tanh_c = gates, tanh_c
         self.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         self.out = out
@@ -111,13 +109,11 @@ class LSTM(Function):
         grad_gates = _backward_workspace(self.gates.shape, self.gates.dtype)
         dh, dc = np.zeros_like(self.tanh_c[0]), np.zeros_like(self.tanh_c[0])
         order = list(self.order)
-        with one_blas_thread():
-            for k in range(len(order) - 1, -1, -1):
-                t = order[k]
-                hc_prev = self.out[order[k - 1]] if k else self.hc0
-                step_backward(self.gates[t], self.tanh_c[t], hc_prev, grad[t], dh, dc,
-                              grad_gates[t])
-                np.matmul(grad_gates[t], w_hh, out=dh)
+        for k in range(len(order) - 1, -1, -1):
+            t = order[k]
+            hc_prev = self.out[order[k - 1]] if k else self.hc0
+            step_backward(self.gates[t], self.tanh_c[t], hc_prev, grad[t], dh, dc, grad_gates[t])
+            np.matmul(grad_gates[t], w_hh, out=dh)
         # The products over the whole sequence, each only for an input that wants it (the
         # input sequence of a first layer usually does not).
         needs = self.needs_input_grad

@@ -73,23 +73,3 @@ def test_lstm_skips_the_gradients_no_input_wants():
     assert x.grad is None and w_ih.grad is None
     for t, full in zip(rest, every[4:]):
         np.testing.assert_allclose(t.grad.numpy(), full.grad.numpy(), rtol=1e-12)
-
-
-def test_lstm_steps_run_on_one_blas_thread_and_restore_the_count(monkeypatch):
-    from autograd_core.kernels import linalg
-
-    class Blas:  # stands for threadpoolctl's controller of numpy's BLAS, with two threads
-        def __init__(self):
-            self.calls = []
-
-        def get_num_threads(self):
-            return 2
-
-        def set_num_threads(self, n):
-            self.calls.append(n)
-
-    blas = Blas()
-    monkeypatch.setattr(linalg, "_numpy_blas", lambda: blas)
-    inputs = [ag.tensor(a, requires_grad=True) for a in lstm_inputs(3, 2, 3, 2)]
-    ag.lstm(*inputs).sum().backward()
-    assert blas.calls == [1, 2, 1, 2]  # the forward's steps, then the backward's
