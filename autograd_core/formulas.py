@@ -19,6 +19,7 @@ import numpy as np
 
 ONE = np.float32(1)
 ZERO = np.float32(0)
+HALF = np.float32(0.5)
 
 
 def sigmoid(x):
@@ -33,6 +34,12 @@ def sigmoid(x):
 def sigmoid_grad(y):
     """d sigmoid / dx from the output y = sigmoid(x): y (1 - y)."""
     return y * (ONE - y)
+
+
+def sigmoid_from_tanh_half(t):
+    """sigmoid(x) from t = tanh(x / 2): (1 + t) / 2, the same function rewritten, so that one
+    vectorised tanh can serve sigmoid and tanh gates alike."""
+    return HALF * (ONE + t)
 
 
 def tanh_grad(y):
@@ -51,7 +58,7 @@ def relu_grad(y):
 
 
 # The formulas the Numba kernels call; the kernel registry makes each one jit-callable.
-JITABLE = (sigmoid, sigmoid_grad, tanh_grad, relu, relu_grad)
+JITABLE = (sigmoid, sigmoid_grad, sigmoid_from_tanh_half, tanh_grad, relu, relu_grad)
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:

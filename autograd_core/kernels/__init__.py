@@ -31,7 +31,7 @@ from .activation import (
 )
 from .conv import col2im, im2col, max_pool_backward, max_pool_forward
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
-from .lstm import lstm_backward_step
+from .lstm import lstm_backward_step, lstm_forward_step
 from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
@@ -56,6 +56,7 @@ __all__ = [
     "im2col",
     "jit_enabled",
     "lstm_backward_step",
+    "lstm_forward_step",
     "matmul",
     "matmul_nt",
     "max_pool_backward",

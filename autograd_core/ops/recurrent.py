@@ -6,18 +6,19 @@ Per time step, with the gates in PyTorch's order i, f, g, o (chunks of 4 * H)::
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
     c' = f * c + i * g;   h' = o * tanh(c')
 
-Backward through time, from the last step to the first, with dh and dc the gradients flowing
-into step t's outputs (from the loss and from step t + 1); the elementwise part is one fused
-kernel per step (``kernels.lstm_backward_step``)::
+The input projections of all steps (forward) and the weight gradients (backward) are each one
+large matmul over the whole sequence; only ``h @ W_hh.T`` and ``da @ W_hh`` run per step, and
+the elementwise rest of a step is numpy's vectorised tanh plus one fused kernel
+(``kernels.lstm_forward_step``, ``kernels.lstm_backward_step``). Backward through time runs
+from the last step to the first, with dh and dc the gradients flowing into step t's outputs
+(from the loss and from step t + 1)::
 
     dc += dh * o * (1 - tanh(c')**2)
     da_i = dc * g * i (1 - i)    da_f = dc * c * f (1 - f)
     da_g = dc * i * (1 - g**2)   da_o = dh * tanh(c') * o (1 - o)
     dh_prev = da @ W_hh;         dc_prev = dc * f
 
-The input projections of all steps (forward) and the weight gradients (backward) are each one
-large matmul over the whole sequence; only ``h @ W_hh.T`` and ``da @ W_hh`` run per step. The
-output holds h and c of every step side by side, (L, N, 2H), so that a single node can give
+The output holds h and c of every step side by side, (L, N, 2H), so that a single node can give
 both the output sequence and the final cell state.
 
 >>> x, h0, c0 = ag.randn(5, 2, 3), ag.zeros((2, 4)), ag.zeros((2, 4))
@@ -27,11 +28,11 @@ both the output sequence and the final cell state.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
-from .. import kernels
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
@@ -50,6 +51,23 @@ def lstm_cell(x_t, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     return o * c.tanh(), c
 
 
+_workspace = threading.local()
+WORKSPACE_MAX_BYTES = 64 << 20  # larger ones are allocated per call rather than kept
+
+
+def _backward_workspace(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array for the gate gradients, used only inside one backward call and
+    then kept (one per thread) for the next: a fresh multi-MB array on every call would be
+    mapped anew by the allocator, a page fault per 4 KB page that costs more than the
+    elementwise work done in it."""
+    buffer = getattr(_workspace, "grad_gates", None)
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        buffer = np.empty(shape, dtype=dtype)
+        if buffer.nbytes <= WORKSPACE_MAX_BYTES:
+            _workspace.grad_gates = buffer
+    return buffer
+
+
 class LSTM(Function):
     """out[t] = [h_t, c_t] of an LSTM layer run over x (L, N, in); see the module docstring."""
 
@@ -59,22 +77,25 @@ class LSTM(Function):
         steps, batch, _ = x.shape
         n = w_hh.shape[1]
         self.order = range(steps - 1, -1, -1) if reverse else range(steps)
-        gates = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * n)
+        # sigmoid(a) = (1 + tanh(a / 2)) / 2: with the rows of the i, f, o gates halved (exact, a
+        # power of two), one vectorised tanh per step serves all four gates.
+        half = np.full((4 * n, 1), 0.5, dtype=w_hh.dtype)
+        half[2 * n:3 * n] = 1
+        gates = (x.reshape(steps * batch, -1) @ (half * w_ih).T).reshape(steps, batch, 4 * n)
         if b_ih is not None:
-            gates += b_ih + b_hh
+            gates += half[:, 0] * (b_ih + b_hh)
+        w_hh_half_t = (half * w_hh).T
         out = np.empty((steps, batch, 2 * n), dtype=gates.dtype)
         tanh_c = np.empty((steps, batch, n), dtype=gates.dtype)
-        h, c = h0, c0
+        step_forward = _kernel("lstm_forward_step", gates.dtype)
+        self.hc0 = hc = np.concatenate([h0, c0], axis=1, dtype=gates.dtype)
         for t in self.order:
             a = gates[t]
-            a += h @ w_hh.T
-            a[:, :2 * n] = kernels.sigmoid_forward(a[:, :2 * n])
-            np.tanh(a[:, 2 * n:3 * n], out=a[:, 2 * n:3 * n])
-            a[:, 3 * n:] = kernels.sigmoid_forward(a[:, 3 * n:])
-            c = a[:, n:2 * n] * c + a[:, :n] * a[:, 2 * n:3 * n]
-            h = a[:, 3 * n:] * np.tanh(c, out=tanh_c[t])
-            out[t, :, :n], out[t, :, n:] = h, c
-        self.gates, self.tanh_c = gates, tanh_c  # activated gates i, f, g, o; tanh(c')
+            a += hc[:, :n] @ w_hh_half_t
+            step_forward(np.tanh(a, out=a), hc, out[t])  # a: activated gates; c_t into out[t]
+            hc = out[t]
+            np.multiply(a[:, 3 * n:], np.tanh(hc[:, n:], out=tanh_c[t]), out=hc[:, :n])
+        self.gates, self.tanh_c = gates, tanh_c
         self.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         self.out = out
         return out
@@ -83,33 +104,36 @@ class LSTM(Function):
         if isinstance(grad, Tensor):
             return self._backward_composed(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         n = w_hh.shape[1]
-        h_prev = self._before_each_step(self.out[..., :n], h0)
-        c_prev = self._before_each_step(self.out[..., n:], c0)
+        grad = np.ascontiguousarray(grad, dtype=self.gates.dtype)
         step_backward = _kernel("lstm_backward_step", self.gates.dtype)
-        grad_gates = np.empty_like(self.gates)
-        dh = dc = np.zeros_like(c_prev[0])
-        for t in reversed(self.order):
-            dh = dh + grad[t, :, :n]
-            dc = step_backward(self.gates[t], self.tanh_c[t], c_prev[t], dh, dc + grad[t, :, n:],
-                               grad_gates[t])
-            dh = grad_gates[t] @ w_hh
+        grad_gates = _backward_workspace(self.gates.shape, self.gates.dtype)
+        dh, dc = np.zeros_like(self.tanh_c[0]), np.zeros_like(self.tanh_c[0])
+        order = list(self.order)
+        for k in range(len(order) - 1, -1, -1):
+            t = order[k]
+            hc_prev = self.out[order[k - 1]] if k else self.hc0
+            step_backward(self.gates[t], self.tanh_c[t], hc_prev, grad[t], dh, dc, grad_gates[t])
+            np.matmul(grad_gates[t], w_hh, out=dh)
+        # The products over the whole sequence, each only for an input that wants it (the
+        # input sequence of a first layer usually does not).
+        needs = self.needs_input_grad
         rows = grad_gates.reshape(-1, 4 * n)
-        grad_x = (rows @ w_ih).reshape(x.shape)
-        grad_w_ih = rows.T @ x.reshape(rows.shape[0], -1)
-        grad_w_hh = rows.T @ h_prev.reshape(rows.shape[0], n)
+        grad_x = (rows @ w_ih).reshape(x.shape) if needs[0] else None
+        grad_w_ih = rows.T @ x.reshape(rows.shape[0], -1) if needs[3] else None
+        grad_w_hh = self._grad_w_hh(grad_gates, h0) if needs[4] else None
         if b_ih is None:
             return grad_x, dh, dc, grad_w_ih, grad_w_hh
-        grad_bias = rows.sum(axis=0)
+        grad_bias = rows.sum(axis=0) if needs[5] or needs[6] else None
         return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_bias, grad_bias
 
-    def _before_each_step(self, sequence: np.ndarray, first: np.ndarray) -> np.ndarray:
-        """The state each step started from, (L, N, H) C-contiguous: ``first`` for the first
-        step processed, else ``sequence``'s value at the step processed before it."""
-        order = list(self.order)
-        before = np.empty(sequence.shape, dtype=sequence.dtype)
-        before[order[0]] = first
-        before[order[1:]] = sequence[order[:-1]]
-        return before
+    def _grad_w_hh(self, grad_gates: np.ndarray, h0: np.ndarray) -> np.ndarray:
+        """sum over steps of da_t.T @ h_prev: each step but the first starts from the h of the
+        step processed before it (a view of the output, no copy), the first from h0."""
+        n = h0.shape[1]
+        first, later, before = (-1, slice(None, -1), slice(1, None)) if self.order.step < 0 \
+            else (0, slice(1, None), slice(None, -1))
+        return grad_gates[first].T @ h0 + \
+            grad_gates[later].reshape(-1, 4 * n).T @ self.out[before, :, :n].reshape(-1, n)
 
     def _backward_composed(self, grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         """create_graph: the same layer recomputed step by step from engine ops, differentiated

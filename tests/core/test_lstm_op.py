@@ -49,3 +49,27 @@ def test_lstm_errors_name_the_shapes():
         ag.lstm(x, h[:, :2], c, w_ih, w_hh)
     with pytest.raises(ValueError, match="both biases or neither"):
         ag.lstm(x, h, c, w_ih, w_hh, ag.zeros(12))
+
+
+def test_lstm_gradients_survive_later_backward_passes():
+    # The gate gradients live in a work array reused by the next backward call; nothing
+    # returned may be a view of it.
+    first = [ag.tensor(a, requires_grad=True) for a in lstm_inputs(4, 2, 3, 2, seed=1)]
+    (ag.lstm(*first) ** 2).sum().backward()
+    grads = [t.grad.numpy().copy() for t in first]
+    for seed in (2, 3):
+        later = [ag.tensor(a, requires_grad=True) for a in lstm_inputs(4, 2, 3, 2, seed=seed)]
+        ag.lstm(*later).sum().backward()
+    for t, grad in zip(first, grads):
+        np.testing.assert_array_equal(t.grad.numpy(), grad)
+
+
+def test_lstm_skips_the_gradients_no_input_wants():
+    arrays = lstm_inputs(4, 2, 3, 2, seed=4)
+    every = [ag.tensor(a, requires_grad=True) for a in arrays]
+    (ag.lstm(*every) ** 2).sum().backward()
+    x, h, c, w_ih, *rest = (ag.tensor(a, requires_grad=i >= 4) for i, a in enumerate(arrays))
+    (ag.lstm(x, h, c, w_ih, *rest) ** 2).sum().backward()
+    assert x.grad is None and w_ih.grad is None
+    for t, full in zip(rest, every[4:]):
+        np.testing.assert_allclose(t.grad.numpy(), full.grad.numpy(), rtol=1e-12)
