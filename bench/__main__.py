@@ -172,19 +172,19 @@ def targets(results: list[Result]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="processes per contestant")
-    parser.add_argument("--blocks", type=int, default=5, help="timed blocks per process")
+    parser.add_argument("--rounds", type=int, help="processes per contestant (5; 3 if quick)")
+    parser.add_argument("--blocks", type=int, help="timed blocks per process (5; 3 if quick)")
     parser.add_argument("--quick", action="store_true",
-                        help="3 rounds of 3 blocks, shorter lstm (about a third of the time)")
+                        help="3 rounds of 3 blocks, shorter lstm (about half the time)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    if args.quick:
-        args.rounds, args.blocks = 3, 3
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    args.blocks = args.blocks or (3 if args.quick else 5)
 
     load_before = os.getloadavg()[0]
-    command = "python -m bench" + (" --quick" if args.quick else f" --rounds {args.rounds}")
+    command = f"python -m bench --rounds {args.rounds} --blocks {args.blocks}"
     header = ["# Benchmark results", "",
               f"`{command}`, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}.", ""]
     header += [f"- {line}" for line in machine_description()]
