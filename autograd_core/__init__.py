@@ -9,12 +9,12 @@
 
 import importlib
 
-from . import random
+from . import inplace, random  # noqa: F401  (inplace attaches t += u, t.add_(u)... to Tensor)
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import backward
 from .errors import AutogradError, DTypeError, ShapeError
 from .function import Function, register_library_folder
-from .functional import grad, value_and_grad
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from .ops import registry as _registry
@@ -28,6 +28,7 @@ globals().update(_registry.public_functions())
 
 __all__ = [
     "Tensor", "tensor", "draw", "explain", "Function", "backward", "grad", "value_and_grad",
+    "vjp", "jvp", "jacobian", "hessian", "hvp",
     "gradcheck", "gradgradcheck", "GradcheckError", "AutogradError", "ShapeError", "DTypeError",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "name_scope",
     "set_default_dtype", "get_default_dtype", "manual_seed", "random", "register_library_folder",

@@ -190,6 +190,8 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
             saved = node.saved
             if create_graph or saved is RELEASED:  # the common case skips the call
                 saved = node.saved_values(tensor if create_graph else None)
+            if node.saved_versions is not None:  # its inputs/output written since it saved them?
+                node.check_saved(tensor)
             input_grads = node.backward(grad, *saved)
             if input_grads.__class__ is not tuple:
                 input_grads = (input_grads,)
@@ -225,11 +227,12 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
 
 
 def grad(output: Tensor, inputs: Sequence[Tensor], gradient: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False) -> list[Tensor]:
+         retain_graph: bool | None = None, create_graph: bool = False,
+         materialize_grads: bool = True) -> list[Tensor | None]:
     """d(output)/d(input) for each of ``inputs``, leaving every ``.grad`` untouched.
 
-    Inputs the output does not depend on get zeros. ``retain_graph`` defaults to
-    ``create_graph``, as in PyTorch.
+    Inputs the output does not depend on get zeros (None with ``materialize_grads=False``).
+    ``retain_graph`` defaults to ``create_graph``, as in PyTorch.
 
     >>> x = ag.tensor(3.0, requires_grad=True)
     >>> (dx,) = ag.engine.grad(x * x, [x])       # dx == 6
@@ -238,5 +241,7 @@ def grad(output: Tensor, inputs: Sequence[Tensor], gradient: Any = None,
     retain = create_graph if retain_graph is None else retain_graph
     seed = _seed(output, gradient, create_graph)
     found = _walk(output, seed, retain, create_graph, targets=list(inputs))
+    if not materialize_grads:
+        return found
     return [g if g is not None else Tensor._wrap(np.zeros_like(t.data))
             for g, t in zip(found, inputs)]

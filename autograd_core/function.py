@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import AutogradError, DTypeError, ShapeError, describe
 from .mode import state
-from .tensor import Tensor
+from .tensor import Tensor, to_array
 
 RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
@@ -104,6 +104,9 @@ class Function:
     gradient_rule: ClassVar[tuple[str, ...] | None] = None
     # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
     saved: tuple = ()
+    # For a node that saved arrays: the versions of its inputs and output when it ran, () when
+    # none of them had a version counter (all at 0, the common case); see check_saved.
+    saved_versions: tuple[int, ...] | None = None
     scope: str | None = None
     created_at: str | None = None
 
@@ -130,7 +133,13 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
-        """Run forward on the inputs' arrays and record a node if any input requires grad."""
+        """Run forward on the inputs' arrays and record a node if any input requires grad.
+
+        Plain numbers and arrays among the inputs are taken as constants (no gradient)."""
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
+                                   for t in inputs], **params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op
@@ -149,14 +158,26 @@ class Function:
         if mode.anomaly:
             fn.created_at = creation_site()
             check_finite(out, cls.name, "forward output", fn.created_at)
+        node = None
         if mode.grad_enabled:
             for t in inputs:
                 if t._requires_grad:
-                    fn.inputs = inputs
-                    if mode.scopes:
-                        fn.scope = "/".join(mode.scopes)
-                    return Tensor._wrap(out, fn)
-        return Tensor._wrap(out)
+                    node = fn
+                    break
+        result = Tensor._wrap(out, node)
+        if out.base is not None:
+            _share_version_counter(result, inputs)
+        if node is not None:
+            if out.dtype.kind == "c":
+                raise DTypeError(f"{cls.name}: produced a {out.dtype} tensor (shape {out.shape}) "
+                                 f"that would require grad; complex tensors cannot require "
+                                 f"gradients (inputs: {describe(*[t.data for t in inputs])})")
+            fn.inputs = inputs
+            if mode.scopes:
+                fn.scope = "/".join(mode.scopes)
+            if fn.saved:
+                fn.saved_versions = _versions(inputs, result)
+        return result
 
     # -- used by the engine -------------------------------------------------------------------
     def saved_values(self, output: Tensor | None = None) -> tuple:
@@ -180,12 +201,53 @@ class Function:
             resolved.append(value)
         return tuple(resolved)
 
+    def check_saved(self, output: Tensor) -> None:
+        """Raise if an input or the output (this node's ``output``) whose array forward saved was
+        written in place since (its version moved on): the gradient would use the new values."""
+        versions = self.saved_versions
+        for slot, tensor in enumerate((*self.inputs, output)):
+            counter = tensor._version_counter
+            if counter is None or counter[0] == (versions[slot] if versions else 0):
+                continue
+            if any(value is tensor.data for value in self.saved):
+                version = versions[slot] if versions else 0
+                which = "output" if tensor is output else f"input {slot}"
+                name = f" {tensor.name!r}" if tensor.name else ""
+                raise RuntimeError(
+                    f"backward: one of the variables needed for gradient computation has been "
+                    f"modified by an inplace operation: the {which}{name} of {self.name} (shape "
+                    f"{tensor.shape}, {tensor.dtype}) is at version {tensor._version}; expected "
+                    f"version {version} instead. Change the in-place write (e.g. an optimizer "
+                    f"step before a second backward) to happen after backward, or make it "
+                    f"out of place."
+                )
+
     @property
     def released(self) -> bool:
         return self.saved is RELEASED
 
     def __repr__(self) -> str:
         return f"<{self.name} node>"
+
+
+def _share_version_counter(view: Tensor, inputs: tuple[Tensor, ...]) -> None:
+    """Give an op output that is a view of an input's memory that input's version counter, so
+    a write through either is seen by the nodes that saved the other (numpy points every view's
+    ``base`` at the array owning the memory)."""
+    owner = view.data.base
+    for t in inputs:
+        if t.data is owner or t.data.base is owner:
+            view._version_counter = t._shared_version_counter()
+            return
+
+
+def _versions(inputs: tuple[Tensor, ...], output: Tensor) -> tuple[int, ...]:
+    """The versions of the inputs, then the output; () when no input has a version counter,
+    which means all are at version 0 (an output shares a counter only with an input)."""
+    for t in inputs:
+        if t._version_counter is not None:
+            return tuple(t._version for t in (*inputs, output))
+    return ()
 
 
 def _op_error(op: str, inputs: tuple[Tensor, ...], err: Exception) -> Exception:

@@ -5,14 +5,14 @@
 - name scopes: ``name_scope("fc1")`` tags the nodes created inside, for pictures of the graph.
 
 The state is per thread (like PyTorch's), so a data-loading thread that runs ``no_grad`` cannot
-switch recording off for the training thread.
+switch recording off for the training thread. So is what a mode object saves on entry: one
+``no_grad()`` object may decorate a function that several threads run at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -22,6 +22,9 @@ class _State(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.scopes: tuple[str, ...] = ()
+        # What each mode object entered in this thread saved, restored on exit. ``with`` blocks
+        # nest, so one stack per thread serves every object.
+        self.saved: list = []
 
 
 state = _State()
@@ -37,14 +40,13 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        self._saved.append(state.grad_enabled)
+        state.saved.append(state.grad_enabled)
         state.grad_enabled = self.enabled
 
     def __exit__(self, *exc) -> None:
-        state.grad_enabled = self._saved.pop()
+        state.grad_enabled = state.saved.pop()
 
 
 def no_grad() -> _GradMode:
@@ -57,32 +59,37 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+class detect_anomaly(contextlib.ContextDecorator):
     """Raise ``FloatingPointError`` at the first NaN/inf produced by an op, forward or backward.
 
     The message names the op and the line of user code that created it. Checking costs a pass
     over every array, so switch it on while hunting a NaN, not for training runs.
     """
-    previous = state.anomaly
-    state.anomaly = True
-    try:
+
+    def __enter__(self) -> None:
         # numpy's own warnings would pre-empt the clearer error naming the op and the line.
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            yield
-    finally:
-        state.anomaly = previous
+        errstate = np.errstate(invalid="ignore", divide="ignore", over="ignore")
+        errstate.__enter__()
+        state.saved.append((state.anomaly, errstate))
+        state.anomaly = True
+
+    def __exit__(self, *exc) -> None:
+        state.anomaly, errstate = state.saved.pop()
+        errstate.__exit__(*exc)
 
 
-@contextlib.contextmanager
-def name_scope(name: str) -> Iterator[None]:
+class name_scope(contextlib.ContextDecorator):
     """Tag every node created inside with ``name`` (nested scopes join with ``/``).
 
     >>> with ag.name_scope("fc1"):
     ...     h = x @ w + b          # nodes carry scope "fc1"; ag.draw groups them in one box
     """
-    state.scopes = (*state.scopes, name)
-    try:
-        yield
-    finally:
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        state.scopes = (*state.scopes, self.name)
+
+    def __exit__(self, *exc) -> None:
         state.scopes = state.scopes[:-1]

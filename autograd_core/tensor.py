@@ -44,6 +44,9 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
         array = data.data
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
+        if array.dtype.kind not in "biufc":
+            raise DTypeError(f"tensor: cannot make a Tensor from a numpy array of dtype "
+                             f"{array.dtype} (shape {array.shape}); expected a numeric array")
     else:
         array = np.asarray(data)
         if array.dtype.kind == "f":
@@ -60,7 +63,14 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind not in "fc":
+    if array.dtype.kind == "c":
+        # PyTorch's conjugate-Wirtinger convention is not implemented: refuse, never mislead
+        raise DTypeError(
+            f"requires_grad: complex tensors cannot require gradients, got dtype {array.dtype} "
+            f"and shape {array.shape}; differentiate real and imaginary parts as separate float "
+            f"tensors"
+        )
+    if array.dtype.kind != "f":
         raise DTypeError(
             f"requires_grad: only floating-point tensors can require gradients, got a tensor of "
             f"dtype {array.dtype} and shape {array.shape}; make it float first, e.g. "
@@ -80,11 +90,19 @@ class Tensor:
 
     # Every op output sets the three slots; the rarer attributes live in the instance dict only
     # once set and otherwise read these class defaults, which keeps op outputs cheap to make.
-    __slots__ = ("data", "_node", "_requires_grad", "__dict__", "__weakref__")
+    __slots__ = {
+        "data": "The numpy array holding the values. Writing into it (``t.data[...] = v``) is "
+                "an untracked escape hatch, as in PyTorch: it bumps no version, so a node that "
+                "saved this array computes its gradient from the new values without any error. "
+                "Use the in-place ops (``t.add_``, ``t[i] = v``...) to have writes checked.",
+        "_node": None, "_requires_grad": None, "__dict__": None, "__weakref__": None,
+    }
     grad: Tensor | None = None
     name: str | None = None
     _retains_grad = False
     _hooks: list[Callable] | None = None
+    # [version], shared by the tensors that share memory (views, detach); made on first use.
+    _version_counter: list[int] | None = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None, name: str | None = None):
         self.data = to_array(data, dtype)
@@ -151,6 +169,24 @@ class Tensor:
         """The node (a ``Function``) that produced this tensor, None for leaves."""
         return self._node
 
+    @property
+    def _version(self) -> int:
+        """How many times the library wrote into this tensor's memory (in-place ops, optimizer
+        steps...), counted together with the views sharing it, as in PyTorch."""
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
+
+    def _shared_version_counter(self) -> list[int]:
+        """The version counter, made now if none exists, to share with a view of this tensor."""
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = [0]
+        return counter
+
+    def _bump_version(self) -> None:
+        """Record a write into this tensor's memory (every in-place write of the library)."""
+        self._shared_version_counter()[0] += 1
+
     def __len__(self) -> int:
         return len(self.data)
 
@@ -184,8 +220,13 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False)."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data, cut from the graph (requires_grad=False).
+
+        It shares the version counter too, so an in-place write through it is seen by the nodes
+        that saved this tensor."""
+        detached = Tensor._wrap(self.data)
+        detached._version_counter = self._shared_version_counter()
+        return detached
 
     # -- gradients --------------------------------------------------------------------------
     def retain_grad(self) -> Tensor:

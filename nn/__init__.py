@@ -4,9 +4,10 @@ import os
 
 import autograd_core as ag
 
-from . import data, init, metrics, optim, train, utils
+from . import data, functional, init, metrics, optim, train, utils
 from .base import Module
 from .containers import ModuleDict, ModuleList, Unflatten
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dbn import DBN
 from .embedding import Embedding
 from .interop import export_onnx, load_safetensors, save_safetensors
@@ -38,6 +39,7 @@ from .mlp import MLP
 from .module import Parameter, register_module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .perceptron import Perceptron
+from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .rbm import RBM
 from .recurrent import GRU, LSTM, RNN
 from .serialization import ModelFileError, load, load_state_dict, save
@@ -49,10 +51,12 @@ __version__ = "0.2.0"
 ag.register_library_folder(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = [
-    "data", "init", "metrics", "optim", "train", "utils",
+    "data", "functional", "init", "metrics", "optim", "train", "utils",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
     "Dropout", "Flatten", "Unflatten", "ModuleList", "ModuleDict",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding", "RNN", "LSTM", "GRU",
     "MSELoss", "L2Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",

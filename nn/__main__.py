@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -32,8 +33,10 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def positive(kind: type):
-    def parse(text: str):
+def positive(kind: type) -> Callable[[str], float]:
+    """An argparse type: ``kind(text)``, refused unless above zero."""
+
+    def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import autograd_core as ag
 
 from . import init
@@ -37,8 +35,7 @@ class Embedding(Module):
             padding_idx = int(padding_idx) % num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                         dtype=ag.get_default_dtype()))
+        self.weight = Parameter.empty((self.num_embeddings, self.embedding_dim))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -54,6 +54,8 @@ def _fill(tensor: T, values: float | Callable[[tuple[int, ...]], np.ndarray], fn
     after the check, so bad input neither advances the generator nor fails on ``.shape``."""
     array = _array(tensor, fn)
     array[...] = values(array.shape) if callable(values) else values
+    if isinstance(tensor, ag.Tensor):
+        tensor._bump_version()
     return tensor
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 import autograd_core as ag
 
-from . import layers
+from . import layers, normalization
 from .module import IncompatibleKeys, ModuleBase
 
 ONNX_OPSET = 17
@@ -75,8 +75,9 @@ def export_onnx(model: ModuleBase, path: str | os.PathLike,
     Give the input's shape (``None`` or -1 for the batch dimension, which stays dynamic) or an
     example input. Supported: ``Sequential`` (and ``MLP``) of ``Linear`` (its fused activation
     included), ``ReLU``, ``Sigmoid``, ``Tanh``, ``LeakyReLU``, ``Softmax``, ``Flatten``
-    (``start_dim=1, end_dim=-1``), ``Identity`` and ``Dropout`` (exported as in eval mode:
-    the identity). Any other layer raises ``NotImplementedError`` naming it.
+    (``start_dim=1, end_dim=-1``), ``Identity``, ``Dropout`` and ``BatchNorm1d``/``2d``
+    (exported as in eval mode: the identity, the running statistics) and ``LayerNorm``. Any
+    other layer raises ``NotImplementedError`` naming it.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -95,7 +96,7 @@ def export_onnx(model: ModuleBase, path: str | os.PathLike,
     elem_type = {np.dtype(np.float32): TensorProto.FLOAT,
                  np.dtype(np.float64): TensorProto.DOUBLE}[np.dtype(dtype)]
 
-    builder = _GraphBuilder(helper, numpy_helper)
+    builder = _GraphBuilder(helper, numpy_helper, np.dtype(dtype))
     output = builder.add(model, "input", "model")
     was_training = model.training
     model.eval()
@@ -124,8 +125,8 @@ class _GraphBuilder:
     ACTIVATIONS = {layers.ReLU: "Relu", layers.Sigmoid: "Sigmoid", layers.Tanh: "Tanh",
                    "relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 
-    def __init__(self, helper: Any, numpy_helper: Any):
-        self.helper, self.numpy_helper = helper, numpy_helper
+    def __init__(self, helper: Any, numpy_helper: Any, dtype: np.dtype):
+        self.helper, self.numpy_helper, self.dtype = helper, numpy_helper, dtype
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
 
@@ -136,6 +137,16 @@ class _GraphBuilder:
     def constant(self, array: np.ndarray, name: str) -> str:
         self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
+
+    def affine(self, layer: ModuleBase, shape: tuple[int, ...], name: str, bias: bool
+               ) -> list[str]:
+        """A normalisation layer's scale and (if ``bias``) shift: ones and zeros without them."""
+        scale = np.ones(shape, self.dtype) if layer.weight is None else layer.weight.data
+        names = [self.constant(scale, f"{name}.weight")]
+        if bias:
+            shift = np.zeros(shape, self.dtype) if layer.bias is None else layer.bias.data
+            names.append(self.constant(shift, f"{name}.bias"))
+        return names
 
     def add(self, layer: ModuleBase, x: str, name: str) -> str:
         kind = type(layer)
@@ -162,10 +173,23 @@ class _GraphBuilder:
             return self.node("Identity", [x], name)
         if kind is layers.Flatten and layer.start_dim == 1 and layer.end_dim == -1:
             return self.node("Flatten", [x], name, axis=1)
+        if kind in (normalization.BatchNorm1d, normalization.BatchNorm2d) and \
+                layer.track_running_stats:  # exported as in eval mode, like Dropout
+            inputs = [x, *self.affine(layer, (layer.num_features,), name, bias=True),
+                      self.constant(layer.running_mean.data, f"{name}.running_mean"),
+                      self.constant(layer.running_var.data, f"{name}.running_var")]
+            return self.node("BatchNormalization", inputs, name, epsilon=layer.eps)
+        if kind is normalization.LayerNorm:
+            return self.node("LayerNormalization",
+                             [x, *self.affine(layer, layer.normalized_shape, name,
+                                              bias=layer.bias is not None)],
+                             name, axis=-len(layer.normalized_shape), epsilon=layer.eps)
         detail = (f" with start_dim={layer.start_dim}, end_dim={layer.end_dim} (only 1, -1)"
-                  if kind is layers.Flatten else "")
+                  if kind is layers.Flatten else
+                  " with track_running_stats=False" if isinstance(layer, normalization._BatchNorm)
+                  else "")
         raise NotImplementedError(
             f"nn.export_onnx: layer {name!r} ({kind.__name__}{detail}) has no ONNX export; "
             "supported: Sequential/MLP of Linear, ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, "
-            "Flatten, Identity, Dropout"
+            "Flatten, Identity, Dropout, BatchNorm1d/2d, LayerNorm"
         )

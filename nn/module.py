@@ -105,11 +105,13 @@ _PARAMETER_BUDGET: ContextVar[list[int] | None] = ContextVar("nn_parameter_budge
 
 @contextlib.contextmanager
 def parameter_budget(max_values: int) -> Iterator[None]:
-    """Inside the block, new Parameters may hold at most ``max_values`` numbers in total.
+    """Inside the block, new Parameters and persistent buffers may hold at most ``max_values``
+    numbers in total.
 
     ``nn.load`` builds a model under the number of values its file holds, so a small file whose
     architecture declares huge layers fails before those layers are allocated (provided they
-    are created with ``Parameter.empty``; others fail before their data is copied).
+    are created with ``Parameter.empty``; other parameters and buffers fail before their data is
+    copied, but after the layer allocated it).
     """
     token = _PARAMETER_BUDGET.set([max_values])
     try:
@@ -124,7 +126,7 @@ def _spend_parameter_budget(shape: tuple[int, ...], spend: bool) -> None:
         return
     needed = math.prod(int(n) for n in shape)
     if needed > budget[0]:
-        raise ValueError(f"a parameter of shape {tuple(shape)} needs {needed} values, but only "
+        raise ValueError(f"a weight of shape {tuple(shape)} needs {needed} values, but only "
                          f"{budget[0]} are left of the budget (the values stored in the file)")
     if spend:
         budget[0] -= needed
@@ -346,6 +348,8 @@ class ModuleBase:
         """
         self._check_initialised(f"buffer {name!r}")
         self._check_name("buffer", name)
+        if persistent and value is not None:  # saved with the weights: nn.load's budget counts it
+            _spend_parameter_budget(np.shape(value), spend=True)
         if name in self._parameters or name in self._modules:
             raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
                            "parameter or a child module")
@@ -582,6 +586,7 @@ class ModuleBase:
                                f"{type(self).__name__}: " + "; ".join(problems))
         for key, value in values.items():
             own[key].data[...] = value
+            own[key]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # -- description for nn.save --------------------------------------------------------------

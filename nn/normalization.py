@@ -20,6 +20,7 @@ import numpy as np
 
 import autograd_core as ag
 
+from . import init
 from ._checks import positive_int
 from .base import Module
 from .layers import ensure_tensor
@@ -28,9 +29,8 @@ from .module import Parameter, register_module
 
 def _affine_parameters(module: Module, shape: tuple[int, ...], weight: bool, bias: bool) -> None:
     """``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None placeholders."""
-    dtype = ag.get_default_dtype()
-    module.weight = Parameter(np.ones(shape, dtype=dtype)) if weight else None
-    module.bias = Parameter(np.zeros(shape, dtype=dtype)) if bias else None
+    module.weight = init.ones_(Parameter.empty(shape)) if weight else None
+    module.bias = init.zeros_(Parameter.empty(shape)) if bias else None
 
 
 class _BatchNorm(Module):

@@ -117,6 +117,8 @@ class Perceptron(Module):
             history.append(epoch, {"errors": mistakes})
             if mistakes == 0:
                 break
+        for param in self.parameters():
+            param._bump_version()  # the rule above wrote their arrays in place
         return history
 
     def predict(self, x, batch_size: int | None = None) -> np.ndarray:

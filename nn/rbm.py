@@ -131,9 +131,10 @@ class RBM(EstimatorParams, Module):
         self.dtype = np.dtype(dtype)
         self.blas_threads = (None if blas_threads is None
                              else positive_int("RBM", "blas_threads", blas_threads))
-        self.W = Parameter(np.zeros((self.n_visible, self.n_hidden), self.dtype))
-        self.b_visible = Parameter(np.zeros(self.n_visible, self.dtype))
-        self.b_hidden = Parameter(np.zeros(self.n_hidden, self.dtype))
+        # reset_parameters fills all three
+        self.W = Parameter.empty((self.n_visible, self.n_hidden), self.dtype)
+        self.b_visible = Parameter.empty((self.n_visible,), self.dtype)
+        self.b_hidden = Parameter.empty((self.n_hidden,), self.dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -149,6 +150,8 @@ class RBM(EstimatorParams, Module):
         self.W.data *= 0.01
         self.b_visible.data[...] = 0
         self.b_hidden.data[...] = 0
+        for tensor in (self.W, self.b_visible, self.b_hidden):
+            tensor._bump_version()
         self._velocity: list[np.ndarray] | None = None  # for W, b_visible, b_hidden
         self._chain: np.ndarray | None = None  # PCD: hidden states of the persistent chains
         self._grad_w = np.empty_like(self.W.data)  # the update of W is written here, not allocated
@@ -330,6 +333,8 @@ class RBM(EstimatorParams, Module):
         ``lr_grads`` already holds ``lr * grad`` for (W, b_visible, b_hidden).
         """
         params = (self.W.data, self.b_visible.data, self.b_hidden.data)
+        for tensor in (self.W, self.b_visible, self.b_hidden):
+            tensor._bump_version()  # the update below writes their arrays in place
         if self.weight_decay:
             lr_grads[0][...] += (self.lr * self.weight_decay) * params[0]
         if not self.momentum:

@@ -85,7 +85,7 @@ class _RNNBase(Module):
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 for kind, shape in shapes.items():
-                    setattr(self, f"{kind}_l{layer}{suffix}", Parameter(np.empty(shape, dtype)))
+                    setattr(self, f"{kind}_l{layer}{suffix}", Parameter.empty(shape, dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -499,11 +499,12 @@ class _Reader:
         weights = OrderedDict((key, self.array(index)) for key, index in state.items())
         if model is None:
             return weights
-        # The constructors make default-dtype weights; a float64 model must come back float64.
-        params = dict(model.named_parameters(remove_duplicate=False))
+        # The constructors make default-dtype weights and buffers; a float64 model must come
+        # back float64.
+        tensors = dict(model._named_state())
         for key, array in weights.items():
-            if key in params and params[key].dtype != array.dtype:
-                params[key].data = params[key].data.astype(array.dtype)
+            if key in tensors and tensors[key].dtype != array.dtype:
+                tensors[key].data = tensors[key].data.astype(array.dtype)
         try:
             model.load_state_dict(weights, strict=True)
         except RuntimeError as err:

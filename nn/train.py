@@ -218,7 +218,11 @@ class ModelCheckpoint(Callback):
       ``filepath`` the file always holds the best model;
     - ``period``: consider saving every ``period`` epochs only (Keras' ``period``); ``save_freq``
       is accepted as Keras' default ``"epoch"`` (saving every N batches is not supported);
-    - ``save_weights_only``: save the state_dict only (load it with ``nn.load_state_dict``).
+    - ``save_weights_only``: save the state_dict only (load it with ``nn.load_state_dict``);
+    - ``optimizer`` / ``scheduler``: also save their state, making each file a checkpoint to
+      resume from: ``{"model": ..., "optimizer": ..., "scheduler": ..., "epoch": ...}`` (``epoch``
+      counts the epochs done); resume with ``ckpt = nn.load(path)``, then
+      ``opt.load_state_dict(ckpt["optimizer"])``.
 
     After ``fit``: ``best`` (the best monitored value), ``best_epoch`` and ``saved`` (the paths
     written, in order).
@@ -230,7 +234,8 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False,
-                 mode: str = "auto", save_freq: str = "epoch", period: int = 1):
+                 mode: str = "auto", save_freq: str = "epoch", period: int = 1,
+                 optimizer: Any = None, scheduler: Any = None):
         if save_freq != "epoch":
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' (saving every N "
                              f"batches is not supported), got {save_freq!r}; pass period=N to "
@@ -240,6 +245,10 @@ class ModelCheckpoint(Callback):
         self.monitor, self.verbose = monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.mode = _monitor_mode("ModelCheckpoint", mode, monitor)
+        if save_weights_only and (optimizer is not None or scheduler is not None):
+            raise ValueError("ModelCheckpoint: save_weights_only=True saves the model's weights "
+                             "only; drop it to save the optimizer and scheduler too")
+        self.optimizer, self.scheduler = optimizer, scheduler
         self._reset()
 
     def _reset(self) -> None:
@@ -262,7 +271,7 @@ class ModelCheckpoint(Callback):
             if not better:
                 return
             self.best, self.best_epoch = value, epoch
-        self._save(model, self._path(epoch, logs))
+        self._save(model, epoch, self._path(epoch, logs))
 
     def _path(self, epoch: int, logs: dict[str, float]) -> str:
         try:
@@ -271,13 +280,23 @@ class ModelCheckpoint(Callback):
             raise ValueError(f"ModelCheckpoint: cannot fill in filepath {self.filepath!r} with "
                              f"epoch and the logs {sorted(logs)}: {err!r}") from err
 
-    def _save(self, model: Module, path: str) -> None:
+    def _save(self, model: Module, epoch: int, path: str) -> None:
         from .serialization import save  # late: nn.serialization imports nn.base, which imports us
 
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        save(model.state_dict() if self.save_weights_only else model, path)
+        if self.save_weights_only:
+            content = model.state_dict()
+        elif self.optimizer is None and self.scheduler is None:
+            content = model
+        else:
+            content = {"model": model, "epoch": epoch + 1}
+            if self.optimizer is not None:
+                content["optimizer"] = self.optimizer
+            if self.scheduler is not None:
+                content["scheduler"] = self.scheduler
+        save(content, path)
         self.saved.append(path)
         if self.verbose:
             tqdm.write(f"ModelCheckpoint: saved {path}")

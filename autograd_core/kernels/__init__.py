@@ -29,6 +29,7 @@ from .activation import (
     gibbs_sample,
     sigmoid_forward,
 )
+from .conv import col2im, im2col, max_pool_backward, max_pool_forward
 from .linalg import OUTER_PRODUCT_MIN_SIZE, TRANSPOSED_NT_MIN_ROWS, matmul, matmul_nt, small_matmul
 from .lstm import lstm_backward_step
 from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
@@ -47,12 +48,16 @@ __all__ = [
     "batch_norm_stats",
     "bias_act_backward",
     "bias_act_forward",
+    "col2im",
     "get",
     "gibbs_sample",
+    "im2col",
     "jit_enabled",
     "lstm_backward_step",
     "matmul",
     "matmul_nt",
+    "max_pool_backward",
+    "max_pool_forward",
     "names",
     "sgd_update",
     "sgd_update_many",

@@ -14,11 +14,13 @@ from ..errors import DTypeError
 from ..tensor import Tensor
 from . import (  # noqa: F401  (fill OPS)
     activation,
+    conv,
     elementwise,
     embedding,
     fused,
     linalg,
     norm,
+    pool,
     recurrent,
     reduce,
     shape,
@@ -49,9 +51,11 @@ Tensor.T = property(lambda self: OPS["transpose"].function(self))
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     op = _UFUNCS.get(ufunc)
     if op is None or method != "__call__" or kwargs:
-        raise DTypeError(f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}: "
-                         "not supported on autograd_core Tensors (it would lose the gradient); "
-                         "use the ag.* op, or t.numpy() for a constant")
+        call = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
+        raise DTypeError(f"{call}: not supported on autograd_core Tensors"
+                         f"{' with ' + ', '.join(kwargs) if kwargs else ''}: no differentiable "
+                         f"route (it would lose the gradient, e.g. in a Function's backward under "
+                         f"create_graph=True); use an ag.* op, or t.numpy() for a constant")
     return op(*inputs)
 
 

@@ -14,6 +14,7 @@ from .. import formulas, kernels
 from ..function import Function
 from ..tensor import Tensor
 from .operands import axes, one_axis, operand
+from .reduce import max_shift
 from .registry import register, unary
 
 
@@ -106,7 +107,7 @@ class Softmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        shifted = np.exp(a - a.max(axis=axis, keepdims=True))
+        shifted = np.exp(a - max_shift(a, axis))
         out = shifted / shifted.sum(axis=axis, keepdims=True)
         self.save_for_backward(out)
         return out
@@ -118,8 +119,7 @@ class Softmax(Function):
 @register(method="softmax")
 def softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """e**a / sum(e**a) along ``axis`` (shifted by the max, so large inputs do not overflow)."""
-    (axis,) = axes(one_axis(axis, dim, "softmax"), None, a.shape, "softmax")
-    return Softmax.apply(a, axis=axis)
+    return Softmax.apply(a, axis=axes(one_axis(axis, dim, "softmax"), None, a.shape, "softmax"))
 
 
 class LogSoftmax(Function):
@@ -127,8 +127,9 @@ class LogSoftmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = a - max_shift(a, axis)
+        total = np.exp(shifted).sum(axis=axis, keepdims=True)
+        out = shifted - (np.log(total) if a.size else total)  # empty: nothing to normalise
         self.save_for_backward(out)
         return out
 
@@ -139,5 +140,5 @@ class LogSoftmax(Function):
 @register(method="log_softmax")
 def log_softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """a - logsumexp(a) along ``axis``, computed stably."""
-    (axis,) = axes(one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
+    axis = axes(one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
     return LogSoftmax.apply(a, axis=axis)

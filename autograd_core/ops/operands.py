@@ -74,12 +74,18 @@ def axes(axis: Axis, dim: Axis, shape: tuple[int, ...], op: str) -> tuple[int, .
         return None
     ndim = len(shape)
     parts = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0:  # PyTorch's rule: a 0-d tensor takes axis 0 or -1, and reducing it is a no-op
+        bad = [part for part in parts if part not in (0, -1)]
+        if bad:
+            raise ShapeError(f"{op}: axis {bad[0]} is out of range for a 0-d tensor (shape ()); "
+                             f"only 0 and -1 are allowed")
+        return ()
     out = []
     for part in parts:
-        if not -ndim <= part < max(ndim, 1):
+        if not -ndim <= part < ndim:
             raise ShapeError(f"{op}: axis {part} is out of range for a tensor of shape "
                              f"{shape} ({ndim} dimensions)")
-        out.append(int(part) % max(ndim, 1))
+        out.append(int(part) % ndim)
     return tuple(sorted(set(out)))
 
 

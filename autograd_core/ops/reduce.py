@@ -6,6 +6,8 @@ backward reshapes the gradient to the kept-dims shape and lets broadcasting spre
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -25,6 +27,15 @@ def kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[in
 def _drop_axes(kept: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
     """Remove the reduced axes from a keepdims result (what ``keepdims=False`` gives)."""
     return kept.reshape(()) if axis is None else np.squeeze(kept, axis=axis)
+
+
+def max_shift(a: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
+    """The max of ``a`` over ``axis`` (kept dims), subtracted before ``exp`` so that it cannot
+    overflow. An empty ``a`` has no max and needs no shift: 0 (PyTorch's results follow:
+    logsumexp -inf over an empty axis, softmax and log_softmax empty)."""
+    if a.size == 0:
+        return np.zeros(kept_shape(a.shape, axis), a.dtype)
+    return a.max(axis=axis, keepdims=True)
 
 
 class Sum(Function):
@@ -100,9 +111,10 @@ class LogSumExp(Function):
 
     def forward(self, a, axis, keepdims):
         self.kept = kept_shape(a.shape, axis)
-        shift = a.max(axis=axis, keepdims=True)
+        shift = max_shift(a, axis)
         shift = np.where(np.isfinite(shift), shift, 0)
-        kept = shift + np.log(np.exp(a - shift).sum(axis=axis, keepdims=True))
+        total = np.exp(a - shift).sum(axis=axis, keepdims=True)
+        kept = shift + np.log(total) if a.size else np.full_like(total, -np.inf)
         out = kept if keepdims else _drop_axes(kept, axis)
         self.save_for_backward(a, out)
         return out
@@ -117,8 +129,11 @@ logsumexp = reduction(LogSumExp, method="logsumexp")
 @register(method="var", numpy=np.var)
 def var(a: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
         dim: Axis = None) -> Tensor:
-    """Variance, mean((a - mean(a))**2) with numpy's ``ddof`` (0: population variance)."""
+    """Variance, sum((a - mean(a))**2) / (n - ddof) with numpy's ``ddof`` (0: population
+    variance). With ddof >= n the divisor is 0: inf, or nan for constant data (numpy, PyTorch)."""
     reduced = axes(axis, dim, a.shape, "var")
     count = a.size if reduced is None else int(np.prod([a.shape[i] for i in reduced]))
     centred = a - mean(a, axis=reduced, keepdims=True)
-    return sum(centred * centred, axis=reduced, keepdims=keepdims) / (count - ddof)
+    divisor = builtins.max(count - ddof, 0)  # builtins: this module defines its own max
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sum(centred * centred, axis=reduced, keepdims=keepdims) / divisor

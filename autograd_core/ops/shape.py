@@ -30,7 +30,11 @@ class Reshape(Function):
 @register(method="reshape", numpy=np.reshape)
 def reshape(a: Tensor, *shape: int) -> Tensor:
     """a with a new shape holding the same elements (one dimension may be -1)."""
-    return Reshape.apply(a, shape=shape_args(shape))
+    shape = shape_args(shape)
+    if sum(n == -1 for n in shape) > 1 or any(n < -1 for n in shape):
+        raise ShapeError(f"reshape: invalid shape {shape} for a tensor of shape {a.shape}: only "
+                         f"one dimension may be -1 (inferred) and none may be negative otherwise")
+    return Reshape.apply(a, shape=shape)
 
 
 @register(method="flatten")

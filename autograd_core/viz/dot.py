@@ -158,12 +158,16 @@ def picture(view: GraphView, gradients: Mapping[int, np.ndarray], *, show_data: 
             continue
         if node.scope in box_of:
             rep[id(node)] = box_of[node.scope][0]
+            if tensor is highlight:  # the op's collapsed box stands for it
+                box_of[node.scope][1].update(fillcolor=HIGHLIGHT, penwidth="2.5",
+                                             color=GRAD_COLOUR)
         else:
             rep[id(node)] = f"op{ids[id(tensor)]}"
             attrs = _op_node(view, tensor, highlighted=tensor is highlight)
             members.setdefault(node.scope, []).append((rep[id(node)], attrs))
     _emit_scopes(pic, members, graph_attr["rankdir"])
     _emit_edges(pic, view, rep, {box_id for box_id, _ in box_of.values()}, highlight, forward)
+    pic.highlighted = rep[id(highlight._node)] if highlight is not None else None
     return pic
 
 

@@ -51,11 +51,13 @@ def backward_frames(t: Tensor, **draw_options) -> list[Picture]:
     >>> frames = ag.viz.backward_frames(g)          # g = (x + y) * z: 3 frames
     >>> ag.viz.write_frames(frames, "frames")       # frames/frame_000.svg ...
     """
-    view, grads, narrator = _prepare(t, "backward_frames")
+    view, grads, narrator = prepare_graph(t, "backward_frames")
     return draw_frames(view, grads, backward_plan(view, grads, narrator), **draw_options)
 
 
-def _prepare(t: Tensor, caller: str) -> tuple[GraphView, dict[int, np.ndarray], Narrator]:
+def prepare_graph(t: Tensor,
+                  caller: str) -> tuple[GraphView, dict[int, np.ndarray], Narrator]:
+    """The graph of ``t``, its gradients and a narrator; ``t`` must need a backward pass."""
     view = collect(t)
     if not t.requires_grad:
         raise ValueError(f"{caller}: {view.name(t)} does not depend on any tensor that "

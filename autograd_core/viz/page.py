@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from ..tensor import Tensor
-from .frames import _prepare, backward_plan, draw_frames, forward_plan
+from .frames import backward_plan, draw_frames, forward_plan, prepare_graph
 
 _ids = itertools.count()
 
@@ -93,11 +93,17 @@ class StepThrough:
                  f'next &#9654;</button><input class="ag-slider" type="range" min="0" '
                  f'max="{last}" value="0" aria-label="step"><span class="ag-counter">'
                  f"1 / {len(self)}</span></div>", '<div class="ag-body"><div class="ag-picture">']
-        for svg, highlight in zip(self.svgs, self.highlights):
-            parts.append(f'<div class="ag-frame" data-highlight="{highlight or ""}">{svg}</div>')
+        # all but the first step hidden from the start: where the script may not run (output of
+        # an untrusted notebook), the first step still shows alone
+        hidden = ['', ' style="display:none"']
+        for k, (svg, highlight) in enumerate(zip(self.svgs, self.highlights)):
+            parts.append(f'<div class="ag-frame" data-highlight="{highlight or ""}"'
+                         f"{hidden[k > 0]}>{svg}</div>")
         parts.append('</div><div class="ag-side">')
-        parts += [f'<div class="ag-phase">{html.escape(p)}</div>' for p in self.phases]
-        parts += [f'<pre class="ag-note">{html.escape(n)}</pre>' for n in self.narrations]
+        parts += [f'<div class="ag-phase"{hidden[k > 0]}>{html.escape(p)}</div>'
+                  for k, p in enumerate(self.phases)]
+        parts += [f'<pre class="ag-note"{hidden[k > 0]}>{html.escape(n)}</pre>'
+                  for k, n in enumerate(self.narrations)]
         script = SCRIPT % {"id": json.dumps(element), "page_keys": json.dumps(page_keys)}
         parts.append(f"</div></div><script>{script}</script></div>")
         return "\n".join(parts)
@@ -126,17 +132,16 @@ def step_through(t: Tensor, **draw_options) -> StepThrough:
     >>> page = ag.viz.step_through(g)      # shows inline in Jupyter
     >>> page.save("steps.html")            # one file, opens in any browser, offline
     """
-    view, grads, narrator = _prepare(t, "step_through")
+    view, grads, narrator = prepare_graph(t, "step_through")
     forward, backward = forward_plan(view, narrator), backward_plan(view, grads, narrator)
     plan = forward + backward
     pictures = draw_frames(view, grads, plan, captions=False, **draw_options)
-    ids = {id(v): f"op{i}" for i, v in enumerate(view.values)}
     svgs = [_inline(p.pipe("svg", encoding="utf-8")) for p in pictures]
     phases = [f"Forward pass: step {k} of {len(forward)}" for k in range(1, len(forward) + 1)]
     phases += ["Backward pass: the seed"] + [
         f"Backward pass: step {k} of {len(backward) - 1}" for k in range(1, len(backward))]
     return StepThrough(svgs, phases, ["\n".join(frame.narration) for frame in plan],
-                       [ids[id(f.highlight)] if f.highlight is not None else None for f in plan],
+                       [picture.highlighted for picture in pictures],
                        f"Forward and backward pass of {view.name(view.root)}")
 
 

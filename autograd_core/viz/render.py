@@ -92,6 +92,8 @@ class Picture(graphviz.Digraph):
     """
 
     dpi: int = 144
+    #: The name of the node highlighted in a step-through frame (None in other pictures).
+    highlighted: str | None = None
 
     def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: bool | int | None = None,

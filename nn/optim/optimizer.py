@@ -123,6 +123,7 @@ class Optimizer:
                 if state is None:
                     state = all_states[id(p)] = {"step": 0}
                 state["step"] = state.get("step", 0) + 1
+                p._bump_version()  # the update below writes p.data in place
                 params.append(data)
                 if grad.dtype != data.dtype:
                     grad = grad.astype(data.dtype)

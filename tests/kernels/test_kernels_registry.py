@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import test_kernels_activation
+import test_kernels_conv
 import test_kernels_linalg
 import test_kernels_lstm
 import test_kernels_norm
@@ -22,8 +23,9 @@ from autograd_core.kernels import registry
 
 
 def test_table_covers_every_kernel():
-    families = (test_kernels_activation, test_kernels_linalg, test_kernels_lstm,
-                test_kernels_norm, test_kernels_optim, test_kernels_softmax_xent)
+    families = (test_kernels_activation, test_kernels_conv, test_kernels_linalg,
+                test_kernels_lstm, test_kernels_norm, test_kernels_optim,
+                test_kernels_softmax_xent)
     assert {case.kernel for family in families for case in family.CASES} == set(K.names())
 
 

@@ -85,7 +85,7 @@ def test_a_tiny_file_declaring_a_huge_layer_fails_fast(tmp_path):
         archive.writestr("weight.npy", npy_header((1, 1)) + weight.tobytes())
         archive.writestr("bias.npy", npy_header((1,)) + bias.tobytes())
     assert path.stat().st_size < 1100
-    refused(path, r"cannot rebuild the model: a parameter of shape \(50000, 50000\) needs "
+    refused(path, r"cannot rebuild the model: a weight of shape \(50000, 50000\) needs "
                   r"2500000000 values, but only 2 are left")
 
     # The manifest and the .npy header may both declare the huge shape: the data is not there.
@@ -96,6 +96,30 @@ def test_a_tiny_file_declaring_a_huge_layer_fails_fast(tmp_path):
         archive.writestr("weight.npy", npy_header((50000, 50000)) + weight.tobytes())
         archive.writestr("bias.npy", npy_header((1,)) + bias.tobytes())
     refused(path, r"the arrays declare 10000000004 bytes, more than the whole file")
+
+
+HUGE_LAYERS = {
+    "Embedding": {"num_embeddings": 10**6, "embedding_dim": 10**4},
+    "LSTM": {"input_size": 50000, "hidden_size": 50000},
+    "BatchNorm1d": {"num_features": 10**9},
+    "LayerNorm": {"normalized_shape": [10**5, 10**5]},
+    "RBM": {"n_visible": 50000, "n_hidden": 50000, "verbose": 0},
+    "MLP": {"sizes": [50000, 50000, 10]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE_LAYERS))
+def test_tiny_files_declaring_huge_layers_of_every_kind_fail_fast(tmp_path, name):
+    one = np.zeros(1, np.float32)
+    architecture = {"class": name, "config": HUGE_LAYERS[name]}
+    content = {"$module": {"class": name, "training": False, "architecture": architecture,
+                           "state": {"weight": 0}}}
+    path = tmp_path / "huge.nnz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model.json", manifest(content, [entry("w.npy", (1,), one.tobytes())]))
+        archive.writestr("w.npy", npy_header((1,)) + one.tobytes())
+    refused(path, r"cannot rebuild the model: a weight of shape .* needs \d+ values, but only "
+                  r"1 are left")
 
 
 @pytest.mark.parametrize("levels", [400, 100_000])

@@ -196,6 +196,14 @@ def test_layers_round_trip_through_save(tmp_path):
     loaded = nn.load(tmp_path / "m.nnz")
     for (key, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
         np.testing.assert_array_equal(a, b, err_msg=key)
+    previous = ag.get_default_dtype()
+    ag.set_default_dtype(np.float64)
+    try:
+        wide = nn.BatchNorm1d(3)
+    finally:
+        ag.set_default_dtype(previous)
+    nn.save(wide, tmp_path / "wide.nnz")
+    assert nn.load(tmp_path / "wide.nnz").running_mean.dtype == np.float64  # buffers keep dtype
     lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
     nn.save(lstm, tmp_path / "lstm.nnz")
     assert nn.load(tmp_path / "lstm.nnz").get_config() == lstm.get_config()

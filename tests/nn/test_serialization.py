@@ -264,7 +264,7 @@ def test_inconsistent_contents_are_refused(saved, tmp_path):
         return variant(name, **{"1.weight.npy": npy_bytes(array),
                                 "model.json": json.dumps({**meta, "arrays": entries})})
 
-    with pytest.raises(nn.ModelFileError, match=r"cannot rebuild the model: a parameter of "
+    with pytest.raises(nn.ModelFileError, match=r"cannot rebuild the model: a weight of "
                                                  r"shape \(8, 16\) needs 128 values"):
         nn.load(with_weight("small.nnz", np.zeros((3, 3), np.float32)))
     with pytest.raises(nn.ModelFileError, match="weights do not fit the architecture.*"

@@ -216,3 +216,42 @@ def test_model_checkpoint_errors(tmp_path):
                                        "validation_split"):
         fit(model, nn.CrossEntropyLoss(), opt, (x, y), verbose=0,
             callbacks=[nn.ModelCheckpoint(tmp_path / "a.nnz", save_best_only=True)])
+
+
+def test_model_checkpoint_with_optimizer_resumes_the_same_run(tmp_path):
+    x, y = blobs(40)
+
+    def start(seed=0):
+        ag.manual_seed(seed)
+        model = nn.MLP([2, 8, 3])
+        opt = nn.optim.Adam(model.parameters(), lr=0.05)
+        return model, opt, nn.optim.StepLR(opt, step_size=1, gamma=0.7)
+
+    class StepScheduler(nn.Callback):
+        def __init__(self, scheduler):
+            self.scheduler = scheduler
+
+        def on_epoch_end(self, epoch, logs, model):
+            self.scheduler.step()
+
+    model, opt, sched = start()
+    straight = fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=4, verbose=0, shuffle=False,
+                   callbacks=[StepScheduler(sched)])
+
+    model, opt, sched = start()
+    checkpoint = nn.ModelCheckpoint(tmp_path / "ckpt-{epoch}.nnz", monitor="loss",
+                                    optimizer=opt, scheduler=sched)
+    first = fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=2, verbose=0, shuffle=False,
+                callbacks=[StepScheduler(sched), checkpoint])
+    ckpt = nn.load(tmp_path / "ckpt-2.nnz")
+    assert ckpt["epoch"] == 2
+    model = ckpt["model"]
+    opt = nn.optim.Adam(model.parameters(), lr=0.05)
+    opt.load_state_dict(ckpt["optimizer"])
+    sched = nn.optim.StepLR(opt, step_size=1, gamma=0.7)
+    sched.load_state_dict(ckpt["scheduler"])
+    rest = fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=2, verbose=0, shuffle=False,
+               callbacks=[StepScheduler(sched)])
+    assert first["loss"] + rest["loss"] == straight["loss"]
+    with pytest.raises(ValueError, match="save_weights_only=True saves the model's weights only"):
+        nn.ModelCheckpoint(tmp_path / "a.nnz", save_weights_only=True, optimizer=opt)

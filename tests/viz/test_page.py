@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from viz_examples import worked_example
+from viz_examples import small_mlp, worked_example
 
 import autograd_core as ag
 
@@ -85,3 +85,13 @@ def test_page_in_a_headless_browser(tmp_path):
         finally:
             browser.close()
     assert requests == [path.as_uri()]  # one file, no network
+
+
+def test_collapsed_layers_are_highlighted_as_boxes():
+    page = ag.viz.step_through(small_mlp(batch=2)[0], collapse_scopes=True)
+    boxes = [h for h in page.highlights if h and h.startswith("scope")]
+    assert {"scope0", "scope1", "scope2"} <= set(boxes)
+    for svg, highlight in zip(page.svgs, page.highlights):
+        if highlight:
+            node = svg.split(f"<title>{highlight}</title>")[1].split("</g>")[0]
+            assert 'fill="#ffe066"' in node
