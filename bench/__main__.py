@@ -15,10 +15,10 @@ Method (``bench.harness``): for each thread count (1 and 2), each round starts o
 library (ours, numpy, PyTorch, scikit-learn), one after another in an order that rotates from
 round to round, with ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` and
 ``torch.set_num_threads`` all set to that count; each process times every workload of the first
-four sections for its library (median of a few blocks of calls) and the table gives the median
-over rounds. The report, with the machine, the load and a check of the project's speed goals
-(``targets`` below), is printed and written to ``bench/RESULTS.md``; everything below the notes
-marker of an existing RESULTS.md is kept.
+four sections for its library (median of a few blocks of calls; CPU time at 1 thread, wall
+time at 2) and the table gives the median over rounds. The report, with the machine, the load
+and a check of the project's speed goals (``targets`` below), is printed and written to
+``bench/RESULTS.md``; everything below the notes marker of an existing RESULTS.md is kept.
 
 Run: ``.venv/bin/python -m bench [--quick] [--rounds 5] [--only mlp rbm ...] [--no-write]``
 """
@@ -107,10 +107,10 @@ def _section_of(result: Result) -> str:
 
 
 def script_section(name: str, quick: bool) -> str:
-    """The output of ``bench/<name>.py`` run as it is (``--rounds 3`` when quick, for lstm)."""
+    """The output of ``bench/<name>.py`` run as it is (fewer rounds and calls when quick)."""
     args = ["-m", f"bench.{name}"]
-    if name == "lstm" and quick:
-        args += ["--rounds", "3", "--calls", "10"]
+    if quick:
+        args += ["--rounds", "3"] + (["--calls", "10"] if name in ("lstm", "conv") else [])
     try:
         return _run(args, timeout=600).strip()
     except (RuntimeError, subprocess.TimeoutExpired) as error:
@@ -214,6 +214,8 @@ def main() -> None:
         f"in one process), {args.rounds} rounds per thread count with the order of the "
         f"processes rotating; each process warms up, then times {args.blocks} blocks of calls "
         "(about 20 ms each) and reports its median block; a row is the median over rounds. "
+        "Clock: the process's CPU time at 1 thread (the wall clock on a loaded machine also "
+        "counts waiting for a core), the wall clock at 2 threads. "
         "`N thread(s)`: OPENBLAS/OMP/MKL_NUM_THREADS=N and torch.set_num_threads(N) in every "
         "process. Other programs share these cores: compare ratios within a table, not single "
         "numbers across runs", ""]

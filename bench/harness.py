@@ -8,6 +8,8 @@ processes alternate: round 1 starts ours, numpy, torch; round 2 starts numpy, to
 on, so load from other programs hits every contestant alike. Inside its process a contestant is
 warmed up (kernels compiled or loaded, caches filled), then timed in ``blocks`` blocks of
 back-to-back calls (each block about ``BLOCK_SECONDS``); the process reports its median block.
+With one thread the clock is the process's CPU time, with several the wall clock
+(``clock_for``).
 A table gives, for each contestant, the median over rounds of those per-process medians.
 
 A benchmark module takes part by defining ``PROCESSES`` (the process kinds, e.g. ``("ours",
@@ -64,22 +66,30 @@ class Case:
     warmup: int = 2
 
 
-def time_case(case: Case, blocks: int, warmup: int = 2) -> float:
+def time_case(case: Case, blocks: int, warmup: int = 2,
+              clock: Callable[[], float] = time.perf_counter) -> float:
     """Median seconds per call over ``blocks`` timed blocks, after ``warmup`` calls."""
     for _ in range(warmup):
         case.run()
-    start = time.perf_counter()
+    start = clock()
     case.run()
-    once = max(time.perf_counter() - start, 1e-7)
+    once = max(clock() - start, 1e-7)
     calls = max(1, round(BLOCK_SECONDS / once))
     calls = min(calls, case.max_calls) if case.max_calls else calls
     times = []
     for _ in range(blocks):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(calls):
             case.run()
-        times.append((time.perf_counter() - start) / calls)
+        times.append((clock() - start) / calls)
     return statistics.median(times)
+
+
+def clock_for(threads: int) -> Callable[[], float]:
+    """The process's CPU time with one thread: on a loaded machine the wall clock also counts
+    the time spent waiting for a core, which swamps the differences being measured. With
+    several threads CPU time would add them up, so the wall clock it is."""
+    return time.process_time if threads == 1 else time.perf_counter
 
 
 def child(modules: Sequence[str], process: str, threads: int, blocks: int) -> list[Result]:
@@ -89,7 +99,7 @@ def child(modules: Sequence[str], process: str, threads: int, blocks: int) -> li
         found = importlib.import_module(module)
         if process in found.PROCESSES:
             for c in found.cases(process, threads):
-                seconds = time_case(c, c.blocks or blocks, c.warmup)
+                seconds = time_case(c, c.blocks or blocks, c.warmup, clock_for(threads))
                 results.append(Result(c.workload, c.contestant, seconds / c.per_call, c.unit))
     return results
 
@@ -240,13 +250,14 @@ def machine_description() -> list[str]:
     return lines
 
 
-def common_arguments(parser) -> None:
-    """``--rounds``, ``--threads``, ``--blocks`` and ``--json``, shared by the modules."""
+def common_arguments(parser, threads: bool = False) -> None:
+    """``--rounds`` and ``--json``; with ``threads``, also ``--threads`` and ``--blocks``."""
     parser.add_argument("--rounds", type=int, default=5, help="processes per contestant")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
-                        help="thread counts to measure (one table each)")
-    parser.add_argument("--blocks", type=int, default=5, help="timed blocks per process")
     parser.add_argument("--json", action="store_true", help="print JSON for the runner")
+    if threads:
+        parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                            help="thread counts to measure (one table each)")
+        parser.add_argument("--blocks", type=int, default=5, help="timed blocks per process")
 
 
 def run_modules(modules: Sequence[str], args) -> list[Result]:

@@ -114,7 +114,7 @@ def cases(process: str, threads: int) -> list[Case]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    common_arguments(parser)
+    common_arguments(parser, threads=True)
     args = parser.parse_args()
     emit(run_modules(["bench.ops"], args), "numpy", args.json)
 
