@@ -9,7 +9,9 @@ optimizer update (SGD lr=0.01, or Adam lr=1e-3), at batch sizes 1, 16 and 128. C
 - ``ours, nn.MLP``: the same with ``nn.MLP([784, 256, 256, 10])`` (whatever path nn.MLP takes);
 - ``numpy``: the step written by hand in numpy (matmuls, in-place updates, no graph), the floor
   that an engine on numpy is measured against;
-- ``torch``: the same model with torch.nn, ``F.cross_entropy`` and torch.optim, when installed.
+- ``torch``: the same model with torch.nn, ``F.cross_entropy`` and torch.optim, when installed;
+  for Adam also with ``torch.set_flush_denormal(True)``, since our Adam flushes its subnormal
+  moments to zero (repeating one batch drives many of them there; see ``bench/RESULTS.md``).
 
 Each of ``ours`` (both models), ``numpy`` and ``torch`` runs in its own processes, with the same
 thread count (``bench.harness``).
@@ -148,7 +150,21 @@ def cases(process: str, threads: int) -> list[Case]:
                 found.append(Case(workload, "numpy", numpy_by_hand(optimizer, x, y)))
             else:
                 found.append(Case(workload, "torch", torch_step(torch, optimizer, x, y)))
+                if optimizer == "Adam":  # our Adam flushes subnormal moments; PyTorch can too
+                    found.append(Case(workload, "torch, flush_denormal",
+                                      flushing(torch, torch_step(torch, optimizer, x, y))))
     return found
+
+
+def flushing(torch, step: Callable[[], None]) -> Callable[[], None]:
+    """``step`` with ``torch.set_flush_denormal(True)`` (subnormal floats computed as zero)."""
+    def run() -> None:
+        torch.set_flush_denormal(True)
+        try:
+            step()
+        finally:
+            torch.set_flush_denormal(False)
+    return run
 
 
 def main() -> None:
