@@ -9,7 +9,8 @@
 
 import importlib
 
-from . import inplace, random  # noqa: F401  (inplace attaches t += u, t.add_(u)... to Tensor)
+from . import inplace, linalg, random  # noqa: F401  (inplace attaches t += u, t.add_(u)...)
+from .capture import CaptureError, jit
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import backward
 from .errors import AutogradError, DTypeError, ShapeError
@@ -30,8 +31,10 @@ __all__ = [
     "Tensor", "tensor", "draw", "explain", "Function", "backward", "grad", "value_and_grad",
     "vjp", "jvp", "jacobian", "hessian", "hvp",
     "gradcheck", "gradgradcheck", "GradcheckError", "AutogradError", "ShapeError", "DTypeError",
+    "jit", "CaptureError",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "name_scope",
-    "set_default_dtype", "get_default_dtype", "manual_seed", "random", "register_library_folder",
+    "set_default_dtype", "get_default_dtype", "manual_seed", "random", "linalg",
+    "register_library_folder",
     "zeros", "ones", "full", "zeros_like", "ones_like", "eye", "arange", "rand", "randn",
     *_registry.public_functions(),
 ]

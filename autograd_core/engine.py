@@ -222,6 +222,8 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
              create_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
     _check_root(root, "backward")
+    if state.recorder is not None:  # ag.jit is recording a step
+        state.recorder.backward(root, gradient, create_graph)
     seed = _seed(root, gradient, create_graph)
     _walk(root, seed, retain_graph or create_graph, create_graph, targets=None)
 
@@ -238,6 +240,8 @@ def grad(output: Tensor, inputs: Sequence[Tensor], gradient: Any = None,
     >>> (dx,) = ag.engine.grad(x * x, [x])       # dx == 6
     """
     _check_root(output, "grad")
+    if state.recorder is not None:
+        state.recorder.refuse("ag.grad (or value_and_grad)")
     retain = create_graph if retain_graph is None else retain_graph
     seed = _seed(output, gradient, create_graph)
     found = _walk(output, seed, retain, create_graph, targets=list(inputs))

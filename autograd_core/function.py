@@ -140,6 +140,8 @@ class Function:
             if not isinstance(t, Tensor):
                 return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
                                    for t in inputs], **params)
+        if state.recorder is not None:  # ag.jit is recording a step
+            return state.recorder.apply(cls, inputs, params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op

@@ -43,6 +43,8 @@ def _describe(t: Tensor) -> str:
 
 def _writable(t: Tensor, op: str, *values: Any) -> np.ndarray:
     """``t``'s array, once the rules above allow ``op`` to write ``values`` into it."""
+    if state.recorder is not None:  # ag.jit would not replay a write outside the ops
+        state.recorder.refuse(f"the in-place write {op} into a {_describe(t)}")
     if state.grad_enabled:
         if t._requires_grad and t._node is None:
             raise RuntimeError(

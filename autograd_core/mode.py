@@ -25,6 +25,7 @@ class _State(threading.local):
         # What each mode object entered in this thread saved, restored on exit. ``with`` blocks
         # nest, so one stack per thread serves every object.
         self.saved: list = []
+        self.recorder = None  # the capture.Recorder of a step being recorded by ag.jit
 
 
 state = _State()

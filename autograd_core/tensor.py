@@ -78,6 +78,27 @@ def _check_can_require_grad(array: np.ndarray) -> None:
         )
 
 
+class ElementCount(int):
+    """A tensor's number of elements (an int, numpy's ``size``) that PyTorch users can call:
+    ``t.size`` is 6 for a (2, 3) tensor, ``t.size()`` is (2, 3) and ``t.size(-1)`` is 3."""
+
+    def __new__(cls, count: int, shape: tuple[int, ...] = ()) -> ElementCount:
+        value = super().__new__(cls, count)
+        value.shape = shape
+        return value
+
+    def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
+        if dim is None:
+            return self.shape
+        if not -len(self.shape) <= dim < max(len(self.shape), 1):
+            raise IndexError(f"size: dimension {dim} is out of range for a tensor of shape "
+                             f"{self.shape}")
+        return self.shape[dim] if self.shape else 1
+
+    def __reduce__(self):
+        return int, (int(self),)
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
@@ -152,7 +173,17 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> ElementCount:
+        """The number of elements, numpy's ``size``: an int. Calling it is PyTorch's
+        ``size()``: ``t.size()`` is the shape and ``t.size(dim)`` the length of one axis."""
+        return ElementCount(self.data.size, self.data.shape)
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
         return self.data.size
 
     @property
@@ -203,6 +234,22 @@ class Tensor:
             raise ValueError(f"item: only one-element tensors convert to a number, got shape "
                              f"{self.shape}")
         return self.data.item()
+
+    def tolist(self) -> Any:
+        """The data as (nested lists of) Python numbers; a number for a 0-d tensor."""
+        return self.data.tolist()
+
+    def float(self) -> Tensor:
+        """The tensor as float32, in the graph (PyTorch's ``float()``)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """The tensor as float64, in the graph (PyTorch's ``double()``)."""
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        """The tensor as int64, outside the graph: integers carry no gradient."""
+        return Tensor._wrap(self.data.astype(np.int64))
 
     def __float__(self) -> float:
         return float(self.item())

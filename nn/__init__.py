@@ -4,7 +4,7 @@ import os
 
 import autograd_core as ag
 
-from . import data, functional, init, metrics, optim, train, utils
+from . import data, distributed, functional, init, metrics, optim, train, utils
 from .base import Module
 from .containers import ModuleDict, ModuleList, Unflatten
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -51,7 +51,7 @@ __version__ = "0.2.0"
 ag.register_library_folder(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = [
-    "data", "functional", "init", "metrics", "optim", "train", "utils",
+    "data", "distributed", "functional", "init", "metrics", "optim", "train", "utils",
     "Module", "Parameter", "register_module",
     "Linear", "Sequential", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "Identity",
     "Dropout", "Flatten", "Unflatten", "ModuleList", "ModuleDict",

@@ -23,6 +23,7 @@ from autograd_core import (
     conv2d,
     conv_transpose1d,
     conv_transpose2d,
+    dropout,
     embedding,
     group_norm,
     layer_norm,
@@ -38,7 +39,6 @@ from autograd_core import (
     tanh,
 )
 
-from .layers import Dropout
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -61,12 +61,6 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
 ]
-
-
-def dropout(input: Any, p: float = 0.5, training: bool = True) -> ag.Tensor:
-    """Zero each entry with probability ``p`` and scale the rest by 1 / (1 - p) when
-    ``training``, else return the input (``nn.Dropout``'s forward)."""
-    return Dropout(p).train(training).forward(input)
 
 
 def mse_loss(input: Any, target: Any, reduction: Reduction = "mean") -> ag.Tensor:

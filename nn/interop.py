@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.ops.conv import int_tuple, same_padding
+from autograd_core.ops.pool import _adaptive_windows
 
-from . import layers, normalization
+from . import containers, conv, layers, normalization, pooling
 from .module import IncompatibleKeys, ModuleBase
 
 ONNX_OPSET = 17
@@ -73,11 +75,24 @@ def export_onnx(model: ModuleBase, path: str | os.PathLike,
     """Write ``model`` as an ONNX graph (opset 17), checked by ``onnx.checker``.
 
     Give the input's shape (``None`` or -1 for the batch dimension, which stays dynamic) or an
-    example input. Supported: ``Sequential`` (and ``MLP``) of ``Linear`` (its fused activation
-    included), ``ReLU``, ``Sigmoid``, ``Tanh``, ``LeakyReLU``, ``Softmax``, ``Flatten``
-    (``start_dim=1, end_dim=-1``), ``Identity``, ``Dropout`` and ``BatchNorm1d``/``2d``
-    (exported as in eval mode: the identity, the running statistics) and ``LayerNorm``. Any
-    other layer raises ``NotImplementedError`` naming it.
+    example input; the other dimensions are fixed. Supported: ``Sequential`` (and ``MLP``) of
+    ``Linear`` (its fused activation included), ``ReLU``, ``Sigmoid``, ``Tanh``, ``LeakyReLU``,
+    ``Softmax``, ``Flatten``, ``Unflatten``, ``Identity``, ``Dropout`` and ``BatchNorm1d``/``2d``
+    (exported as in eval mode: the identity, the running statistics), ``LayerNorm``,
+    ``Conv1d``/``2d``, ``ConvTranspose2d``, ``MaxPool1d``/``2d``, ``AvgPool1d``/``2d`` and
+    ``AdaptiveAvgPool2d`` (batched inputs). Any other layer raises ``NotImplementedError``
+    naming it.
+
+    Pooling with ``ceil_mode`` is written with explicit end padding (ONNX's shape inference and
+    PyTorch disagree when the last window would start in the padding), and ``AdaptiveAvgPool2d``
+    as ``GlobalAveragePool`` (output 1x1), ``AveragePool`` (sizes divisible) or, otherwise, its
+    exact window-mean matrices: ``A_h @ x @ A_w.T``. The graph has the parameters' dtype;
+    onnxruntime's CPU provider runs ``Conv``, ``ConvTranspose`` and average pooling in float32
+    only, so export float32 models to serve them there.
+
+    >>> cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    ...                     nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
+    >>> nn.export_onnx(cnn.eval(), "cnn.onnx", input_shape=(None, 1, 8, 8))
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -97,11 +112,11 @@ def export_onnx(model: ModuleBase, path: str | os.PathLike,
                  np.dtype(np.float64): TensorProto.DOUBLE}[np.dtype(dtype)]
 
     builder = _GraphBuilder(helper, numpy_helper, np.dtype(dtype))
-    output = builder.add(model, "input", "model")
     was_training = model.training
     model.eval()
     try:
-        with ag.no_grad():
+        with ag.no_grad():  # the example's shape at each layer fixes reshapes and pooling
+            output = builder.add(model, "input", "model", ag.Tensor(example))
             out_shape = model(ag.Tensor(example)).shape
     finally:
         model.train(was_training)
@@ -148,12 +163,35 @@ class _GraphBuilder:
             names.append(self.constant(shift, f"{name}.bias"))
         return names
 
-    def add(self, layer: ModuleBase, x: str, name: str) -> str:
+    def reshape(self, x: str, target: list[int], name: str) -> str:
+        """ONNX Reshape: 0 copies the input's dimension (the dynamic batch), -1 is inferred."""
+        return self.node("Reshape", [x, self.constant(np.array(target, np.int64),
+                                                      f"{name}.shape")], name)
+
+    def pad(self, x: str, front: list[int], back: list[int], value: float, name: str) -> str:
+        """ONNX Pad of the spatial axes of an (N, C, *spatial) input with ``value``."""
+        pads = np.array([0, 0, *front, 0, 0, *back], np.int64)
+        return self.node("Pad", [x, self.constant(pads, f"{name}.pads"),
+                                 self.constant(np.array(value, self.dtype), f"{name}.pad_value")],
+                         f"{name}.pad")
+
+    def add(self, layer: ModuleBase, x: str, name: str, example: ag.Tensor) -> str:
+        """The nodes computing ``layer(x)``; ``example`` is an input of ``x``'s shape."""
         kind = type(layer)
         if isinstance(layer, layers.Sequential):
             for child_name, child in layer.named_children():
-                x = self.add(child, x, f"{name}.{child_name}")
+                x = self.add(child, x, f"{name}.{child_name}", example)
+                example = child(example)
             return x
+        shape = list(example.shape)
+        if isinstance(layer, (conv._ConvNd, pooling._Pool, pooling.AdaptiveAvgPool2d)):
+            spatial_dims = 2 if kind is pooling.AdaptiveAvgPool2d else layer.spatial_dims
+            if len(shape) != spatial_dims + 2:
+                raise NotImplementedError(
+                    f"nn.export_onnx: layer {name!r} ({kind.__name__}) is exported for batched "
+                    f"inputs (N, C, {'L' if spatial_dims == 1 else 'H, W'}) only, got an "
+                    f"input of shape {tuple(shape)}")
+            return self.spatial(layer, x, name, shape[2:], list(layer(example).shape[2:]))
         if kind is layers.Linear:
             y = self.node("MatMul", [x, self.constant(layer.weight.data.T, f"{name}.weight_t")],
                           f"{name}.matmul")
@@ -171,8 +209,16 @@ class _GraphBuilder:
             return self.node("Softmax", [x], name, axis=layer.dim)
         if kind in (layers.Identity, layers.Dropout):
             return self.node("Identity", [x], name)
-        if kind is layers.Flatten and layer.start_dim == 1 and layer.end_dim == -1:
-            return self.node("Flatten", [x], name, axis=1)
+        if kind is layers.Flatten and shape:
+            start, end = layer.start_dim % len(shape), layer.end_dim % len(shape)
+            if start == 1 and end == len(shape) - 1:
+                return self.node("Flatten", [x], name, axis=1)
+            return self.reshape(x, [0, *shape[1:start], -1, *shape[end + 1:]] if start else
+                                [-1, *shape[end + 1:]], name)
+        if kind is containers.Unflatten:
+            dim = layer.dim % len(shape)
+            split = [*layer.unflattened_size, *shape[dim + 1:]]
+            return self.reshape(x, [0, *shape[1:dim], *split] if dim else split, name)
         if kind in (normalization.BatchNorm1d, normalization.BatchNorm2d) and \
                 layer.track_running_stats:  # exported as in eval mode, like Dropout
             inputs = [x, *self.affine(layer, (layer.num_features,), name, bias=True),
@@ -184,12 +230,76 @@ class _GraphBuilder:
                              [x, *self.affine(layer, layer.normalized_shape, name,
                                               bias=layer.bias is not None)],
                              name, axis=-len(layer.normalized_shape), epsilon=layer.eps)
-        detail = (f" with start_dim={layer.start_dim}, end_dim={layer.end_dim} (only 1, -1)"
-                  if kind is layers.Flatten else
-                  " with track_running_stats=False" if isinstance(layer, normalization._BatchNorm)
+        detail = (" with track_running_stats=False" if isinstance(layer, normalization._BatchNorm)
                   else "")
         raise NotImplementedError(
             f"nn.export_onnx: layer {name!r} ({kind.__name__}{detail}) has no ONNX export; "
             "supported: Sequential/MLP of Linear, ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, "
-            "Flatten, Identity, Dropout, BatchNorm1d/2d, LayerNorm"
+            "Flatten, Unflatten, Identity, Dropout, BatchNorm1d/2d, LayerNorm, Conv1d/2d, "
+            "ConvTranspose2d, MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool2d"
         )
+
+    def spatial(self, layer: ModuleBase, x: str, name: str, size: list[int], out: list[int]
+                ) -> str:
+        """Convolutions and pooling over ``size`` (the input's spatial shape) giving ``out``."""
+        kind = type(layer)
+        if kind is pooling.AdaptiveAvgPool2d:
+            if out == [1, 1]:
+                return self.node("GlobalAveragePool", [x], name)
+            if all(n % o == 0 for n, o in zip(size, out)):
+                window = [n // o for n, o in zip(size, out)]
+                return self.node("AveragePool", [x], name, kernel_shape=window, strides=window)
+            rows, cols = (_adaptive_windows(n, o, self.dtype) for n, o in zip(size, out))
+            y = self.node("MatMul", [self.constant(rows, f"{name}.rows"), x], f"{name}.rows_mean")
+            return self.node("MatMul", [y, self.constant(cols.T, f"{name}.cols_t")], name)
+        if isinstance(layer, conv._ConvNd):
+            return self.convolution(layer, x, name)
+        n = layer.spatial_dims
+        kernel, stride, padding, dilation = (
+            list(int_tuple(value, n, argument, kind.__name__)) for value, argument in
+            ((layer.kernel_size, "kernel_size"), (layer.stride, "stride"),
+             (layer.padding, "padding"), (getattr(layer, "dilation", 1), "dilation")))
+        # ceil_mode's last window may hang past the padding: pad the end explicitly instead
+        overhang = [max(0, (o - 1) * s + d * (k - 1) + 1 - length - 2 * p)
+                    for o, s, d, k, length, p in zip(out, stride, dilation, kernel, size, padding)]
+        window = {"kernel_shape": kernel, "strides": stride}
+        if isinstance(layer, pooling._MaxPool):
+            if any(overhang):  # onnxruntime refuses pads as wide as the kernel (dilation)
+                x = self.pad(x, padding, [p + e for p, e in zip(padding, overhang)], -np.inf,
+                             name)
+                padding, overhang = [0] * n, [0] * n
+            return self.node("MaxPool", [x], name, dilations=dilation,
+                             pads=padding + padding, **window)
+        divisor_override = getattr(layer, "divisor_override", None)
+        count_include_pad = layer.count_include_pad or divisor_override is not None
+        if count_include_pad and any(overhang) and divisor_override is None:
+            # PyTorch counts the padding but not the overhang: pad with real zeros, count
+            # only what is inside them
+            if any(padding):
+                x = self.pad(x, padding, padding, 0.0, name)
+                padding = [0] * n
+            count_include_pad = False
+        y = self.node("AveragePool", [x], f"{name}.mean" if divisor_override else name,
+                      pads=padding + [p + e for p, e in zip(padding, overhang)],
+                      count_include_pad=int(count_include_pad), **window)
+        if divisor_override is None:
+            return y
+        scale = np.array(np.prod(kernel) / divisor_override, self.dtype)
+        return self.node("Mul", [y, self.constant(scale, f"{name}.divisor_scale")], name)
+
+    def convolution(self, layer: conv._ConvNd, x: str, name: str) -> str:
+        if layer.padding == "same":
+            front, back = same_padding(layer.kernel_size, layer.dilation)
+            pads = [*front, *back]
+        else:
+            pads = [0] * (2 * layer.spatial_dims) if layer.padding == "valid" \
+                else list(layer.padding) * 2
+        inputs = [x, self.constant(layer.weight.data, f"{name}.weight")]
+        if layer.bias is not None:
+            inputs.append(self.constant(layer.bias.data, f"{name}.bias"))
+        attributes = {"kernel_shape": list(layer.kernel_size), "strides": list(layer.stride),
+                      "dilations": list(layer.dilation), "group": layer.groups, "pads": pads}
+        if layer.transposed:
+            return self.node("ConvTranspose", inputs, name,
+                             output_padding=list(layer.output_padding), **attributes)
+        return self.node("Conv", inputs, name, **attributes)

@@ -13,8 +13,6 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 import autograd_core as ag
 
 from . import init
@@ -175,7 +173,8 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each entry with probability ``p`` and scale the rest
     by 1 / (1 - p), so the expected output equals the input; in eval mode, the identity.
 
-    The mask is drawn from ``ag.random.get_generator()`` (seeded by ``ag.manual_seed``).
+    The mask is drawn from ``ag.random.get_generator()`` (seeded by ``ag.manual_seed``) inside
+    the ``ag.dropout`` op, so a step captured by ``ag.jit`` draws a fresh mask every time.
     """
 
     def __init__(self, p: float = 0.5):
@@ -183,14 +182,7 @@ class Dropout(Module):
         self.p = probability("Dropout", "p", p)
 
     def forward(self, x: Any) -> ag.Tensor:
-        x = ensure_tensor(x)
-        if not self.training or self.p == 0:
-            return x
-        if self.p == 1:
-            return x * 0.0
-        keep = ag.random.get_generator().random(x.shape, dtype=np.float32) >= self.p
-        mask = keep.astype(x.dtype) * np.asarray(1 / (1 - self.p), dtype=x.dtype)
-        return x * mask
+        return ag.dropout(ensure_tensor(x), self.p, self.training)
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}

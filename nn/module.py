@@ -67,6 +67,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.capture import active_recorder
 from autograd_core.mode import state as _mode_state
 
 
@@ -169,6 +170,10 @@ def zero_grads(params: Iterable[ag.Tensor], set_to_none: bool = True) -> None:
 
     Zeros are a new array, never written into the old one, which the engine may share.
     """
+    recorder = active_recorder()
+    if recorder is not None:  # inside ag.jit: the replay zeroes the same parameters again
+        params = list(params)
+        recorder.effect("zero_grad", lambda: zero_grads(params, set_to_none))
     for p in params:
         if set_to_none:
             p.grad = None
@@ -348,11 +353,11 @@ class ModuleBase:
         """
         self._check_initialised(f"buffer {name!r}")
         self._check_name("buffer", name)
-        if persistent and value is not None:  # saved with the weights: nn.load's budget counts it
-            _spend_parameter_budget(np.shape(value), spend=True)
         if name in self._parameters or name in self._modules:
             raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
                            "parameter or a child module")
+        if persistent and value is not None:  # saved with the weights: nn.load's budget counts it
+            _spend_parameter_budget(np.shape(value), spend=True)
         if "_buffers" not in self.__dict__:
             object.__setattr__(self, "_buffers", OrderedDict())
             object.__setattr__(self, "_non_persistent_buffers", set())

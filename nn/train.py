@@ -387,7 +387,7 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
         callbacks: Sequence[Callback] | None = None, metrics: Sequence | None = None,
         verbose: int = 1, shuffle: bool = True, seed: int | None = None,
         validation_split: float = 0.0,
-        class_weight: Mapping[int, float] | None = None) -> History:
+        class_weight: Mapping[int, float] | None = None, jit: bool = False) -> History:
     """Train ``model`` for ``epochs`` passes over ``data``; return the History.
 
     - ``loss``: ``loss(output, target) -> scalar Tensor`` (an ``nn`` loss);
@@ -404,6 +404,9 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
       its class's weight (1 for classes not listed), ``sum_i w_i l_i / n`` (``loss.weighted``).
       The class is the label, the argmax of a one-hot row, or a 0/1 binary target. Validation
       losses are not weighted.
+    - ``jit``: capture the training step with ``ag.jit`` (zero_grad, forward, loss, backward,
+      optimizer step), so that after two recorded batches of each shape the step replays as a
+      flat plan; the same numbers as without it.
 
     The History records per epoch: ``loss`` (mean of the batch losses weighted by batch size),
     each metric on the epoch's training outputs (taken in training mode, as Keras does), then
@@ -424,15 +427,29 @@ def fit(model: Module, loss: Callable, optimizer, data: Data, epochs: int = 1,
     val_loader = None if validation_data is None else _loader("fit validation_data",
                                                               validation_data, None)
     metric_fns = _metric_fns(metrics)
+    step = _train_step(model, loss, optimizer)
+    if jit:
+        step = ag.jit(step)
+    return run_epochs(
+        model, lambda: _train_epoch(model, step, loader, metric_fns, class_weight),
+        epochs, loss, val_loader, metrics, callbacks, verbose)
+
+
+def run_epochs(model: Module, train_epoch: Callable[[], dict[str, float]], epochs: int,
+               loss: Callable, val_loader: DataLoader | None, metrics: Sequence | None,
+               callbacks: Sequence[Callback] | None, verbose: int, desc: str = "fit") -> History:
+    """``fit``'s outer loop around ``train_epoch()`` (one pass; returns its logs): validation,
+    History, progress bar and callbacks. ``nn.distributed.fit`` runs its epochs through it too.
+    """
     callbacks = list(callbacks or [])
     history = History()
     was_training = model.training
     for callback in callbacks:
         callback.on_train_begin(model)
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not verbose, leave=True)
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=not verbose, leave=True)
     try:
         for epoch in bar:
-            logs = _train_epoch(model, loss, optimizer, loader, metric_fns, class_weight)
+            logs = train_epoch()
             if val_loader is not None:
                 val_logs = evaluate(model, loss, val_loader, metrics)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
@@ -494,21 +511,35 @@ def _sample_weights(class_weight: dict[int, float], y: np.ndarray) -> np.ndarray
     return np.array([class_weight.get(label, 1.0) for label in labels.tolist()])
 
 
-def _train_epoch(model: Module, loss: Callable, optimizer, loader: DataLoader,
+def _train_step(model: Module, loss: Callable, optimizer) -> Callable:
+    """One optimization step on a batch: ``step(xb, yb, sample_weights=None) -> (loss, out)``."""
+    def step(xb: ag.Tensor, yb: ag.Tensor, sample_weights: np.ndarray | None = None) -> tuple:
+        optimizer.zero_grad()
+        out = model(xb)
+        if sample_weights is None:
+            batch_loss = loss(out, yb)
+        else:
+            batch_loss = loss.weighted(out, yb, sample_weights)
+        batch_loss.backward()
+        optimizer.step()
+        return batch_loss, out
+    return step
+
+
+def _train_epoch(model: Module, step: Callable, loader: DataLoader,
                  metric_fns: list[tuple[str, Callable]],
                  class_weight: dict[int, float] | None = None) -> dict[str, float]:
     model.train()
     total, count = 0.0, 0
     outputs, targets = [], []
+    weight_dtype = next(iter(model.parameters()), ag.zeros(0)).dtype
     for xb, yb in loader:
-        optimizer.zero_grad()
-        out = model(xb)
         if class_weight is None:
-            batch_loss = loss(out, yb)
+            batch_loss, out = step(xb, yb)
         else:
-            batch_loss = loss.weighted(out, yb, _sample_weights(class_weight, yb.data))
-        batch_loss.backward()
-        optimizer.step()
+            # in the loss's dtype already, so that a captured step reads this very array
+            weights = _sample_weights(class_weight, yb.data).astype(weight_dtype)
+            batch_loss, out = step(xb, yb, weights)
         total += batch_loss.item() * len(xb)
         count += len(xb)
         if metric_fns:  # the outputs are computed anyway; keep them for the epoch's metrics
@@ -625,15 +656,15 @@ class KerasMethods:
             validation_data: Data | None = None, callbacks: Sequence[Callback] | None = None,
             verbose: int = 1, shuffle: bool = True, seed: int | None = None,
             validation_split: float = 0.0,
-            class_weight: Mapping[int, float] | None = None) -> History:
-        """Train with the compiled optimizer, loss and metrics (see ``nn.fit``); return the
-        History. ``x`` may be a DataLoader (then ``y`` is None)."""
+            class_weight: Mapping[int, float] | None = None, jit: bool = False) -> History:
+        """Train with the compiled optimizer, loss and metrics (see ``nn.fit``, also for
+        ``jit``); return the History. ``x`` may be a DataLoader (then ``y`` is None)."""
         settings = self._compiled_settings("fit")
         return fit(self, settings.loss, settings.optimizer, _pair_or_loader(x, y),
                    epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                    callbacks=callbacks, metrics=settings.metrics, verbose=verbose,
                    shuffle=shuffle, seed=seed, validation_split=validation_split,
-                   class_weight=class_weight)
+                   class_weight=class_weight, jit=jit)
 
     def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
         """The compiled loss and metrics on ``(x, y)`` (see ``nn.evaluate``)."""

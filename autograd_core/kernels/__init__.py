@@ -36,6 +36,7 @@ from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
+from .special import erf
 
 __all__ = [
     "ACTIVATION_CODES",
@@ -49,6 +50,7 @@ __all__ = [
     "bias_act_backward",
     "bias_act_forward",
     "col2im",
+    "erf",
     "get",
     "gibbs_sample",
     "im2col",

@@ -1,9 +1,8 @@
 """The public ops, attached to Tensor as methods and operators and to numpy's dispatch.
 
-Each family module (elementwise, activation, reduce, shape, linalg, fused, norm, embedding,
-recurrent) declares its ops in ``registry`` on the line after each ``Function`` class; importing
-them fills the registry, and this module installs what the declarations ask for. Nothing here
-names a particular op except the ``T`` property.
+Each family module beside this file declares its ops in ``registry`` on the line after each
+``Function`` class; importing them fills the registry, and this module installs what the
+declarations ask for. Nothing here names a particular op except the ``T`` property.
 """
 
 from __future__ import annotations
@@ -14,16 +13,26 @@ from ..errors import DTypeError
 from ..tensor import Tensor
 from . import (  # noqa: F401  (fill OPS)
     activation,
+    arith,
     conv,
     elementwise,
     embedding,
     fused,
+    indexing,
+    layout,
     linalg,
     norm,
     pool,
+    predicates,
     recurrent,
     reduce,
+    rounding,
+    scan,
     shape,
+    sorting,
+    special,
+    statistics,
+    trig,
 )
 from .registry import OPS, public_functions
 

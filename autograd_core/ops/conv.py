@@ -307,6 +307,15 @@ def _geometry(spatial_dims: int, kernel, stride, padding, dilation, groups, imag
                         two(out), spatial_dims)
 
 
+def same_padding(kernel: tuple[int, ...], dilation: tuple[int, ...]
+                 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """padding="same" at stride 1: the zeros in front and behind that keep each axis's size,
+    d (k - 1) in all; an odd total puts the extra zero behind, as PyTorch does."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    front = tuple(t // 2 for t in total)
+    return front, tuple(t - f for t, f in zip(total, front))
+
+
 def _conv_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride: IntOrTuple,
              padding: IntOrTuple | str, dilation: IntOrTuple, groups: int) -> Tensor:
     op = f"conv{spatial_dims}d"
@@ -330,9 +339,8 @@ def _conv_nd(spatial_dims: int, x: Any, weight: Any, bias: Any, stride: IntOrTup
                              f"{padding!r}")
         if padding == "same" and any(s != 1 for s in stride):
             raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
-        total = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
-        front = tuple(t // 2 for t in total)  # an odd total puts the extra zero behind
-        back = tuple(t - f for t, f in zip(total, front))
+        front, back = same_padding(kernel, dilation) if padding == "same" else \
+            ((0,) * spatial_dims,) * 2
     else:
         front = back = int_tuple(padding, spatial_dims, "padding", op, 0)
     out = _out_size(op, image, kernel, stride, dilation, front, back, x.shape)

@@ -141,7 +141,7 @@ class Abs(Function):
         return grad * sign
 
 
-abs = unary(Abs, method=("abs", "__abs__"), ufunc=np.absolute)
+abs = unary(Abs, method=("abs", "__abs__"), ufunc=(np.absolute, np.fabs))
 
 
 class Exp(Function):

@@ -169,7 +169,8 @@ def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight
             running_var *= 1 - momentum
             running_var += momentum * var * (count / (count - 1))
     else:
-        mean, var = (np.asarray(r, dtype=x.dtype) for r in running)
+        # copies: the node keeps ``mean``, and a later training step updates the buffers in place
+        mean, var = (np.array(r, dtype=x.dtype) for r in running)
     invstd = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
     weight = _per_channel(weight, x, channels, "batch_norm", "weight", 1.0)
     bias = _per_channel(bias, x, channels, "batch_norm", "bias", 0.0)

@@ -101,3 +101,8 @@ def one_axis(axis: Any, dim: Any, op: str) -> Any:
 def shape_args(shape: tuple) -> tuple:
     """Accept both f(2, 3) and f((2, 3))."""
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def keep_dims(keepdims: bool, keepdim: bool | None) -> bool:
+    """numpy's ``keepdims`` or PyTorch's spelling ``keepdim``."""
+    return bool(keepdims if keepdim is None else keepdim)

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from .operands import Axis, axes
+from .operands import Axis, axes, keep_dims
 from .registry import reduction, register
 
 
@@ -128,9 +128,10 @@ logsumexp = reduction(LogSumExp, method="logsumexp")
 
 @register(method="var", numpy=np.var)
 def var(a: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
-        dim: Axis = None) -> Tensor:
+        dim: Axis = None, keepdim: bool | None = None) -> Tensor:
     """Variance, sum((a - mean(a))**2) / (n - ddof) with numpy's ``ddof`` (0: population
     variance). With ddof >= n the divisor is 0: inf, or nan for constant data (numpy, PyTorch)."""
+    keepdims = keep_dims(keepdims, keepdim)
     reduced = axes(axis, dim, a.shape, "var")
     count = a.size if reduced is None else int(np.prod([a.shape[i] for i in reduced]))
     centred = a - mean(a, axis=reduced, keepdims=True)

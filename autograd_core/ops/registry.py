@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..tensor import Tensor
-from .operands import Axis, axes, operand, operand_pair
+from .operands import Axis, axes, keep_dims, operand, operand_pair
 
 Names = str | tuple[str, ...] | None
 
@@ -36,6 +36,7 @@ class Op:
     ufuncs: tuple[Any, ...]
     numpy_functions: tuple[Any, ...]
     public: bool
+    aliases: tuple[str, ...] = ()  # more public names (PyTorch spellings: ``asin`` for arcsin)
 
 
 OPS: dict[str, Op] = {}
@@ -49,23 +50,24 @@ def _tuple(value: Any) -> tuple:
 
 def register(function: Callable | None = None, *, name: str | None = None, method: Names = None,
              reflected: Names = None, ufunc: Any = None, numpy: Any = None,
-             public: bool = True) -> Any:
+             public: bool = True, alias: Names = None) -> Any:
     """Declare ``function`` as the public op ``name`` (default: the function's name).
 
     ``method``: Tensor method or operator names that call it; ``reflected``: reflected operators
     (``__radd__``) that call it with the operands swapped; ``ufunc`` / ``numpy``: numpy ufuncs /
-    functions that call it when given a Tensor; ``public=False`` keeps it out of ``autograd_core``.
+    functions that call it when given a Tensor; ``public=False`` keeps it out of ``autograd_core``;
+    ``alias``: more public names for it (``ag.asin`` beside ``ag.arcsin``).
     Each of these takes one value or a tuple. Used plainly, ``register(f, ...)``, or as a
     decorator, ``@register(method="clip")``; returns the function unchanged.
     """
     if function is None:
         return lambda f: register(f, name=name, method=method, reflected=reflected, ufunc=ufunc,
-                                  numpy=numpy, public=public)
+                                  numpy=numpy, public=public, alias=alias)
     name = name or function.__name__
     if name in OPS:
         raise ValueError(f"op {name!r} is already registered")
     OPS[name] = Op(name, function, _tuple(method), _tuple(reflected), _tuple(ufunc),
-                   _tuple(numpy), public)
+                   _tuple(numpy), public, _tuple(alias))
     return function
 
 
@@ -101,17 +103,20 @@ def binary(function_class: type, *, name: str | None = None, **declaration: Any)
 
 
 def reduction(function_class: type, *, name: str | None = None, **declaration: Any) -> Callable:
-    """Declare ``f(a, axis=None, keepdims=False, *, dim=None)``; the class's forward receives
-    ``axis`` normalised to a sorted tuple of non-negative axes (None for all) and ``keepdims``."""
+    """Declare ``f(a, axis=None, keepdims=False, *, dim=None, keepdim=None)``; the class's
+    forward receives ``axis`` normalised to a sorted tuple of non-negative axes (None for all) and
+    ``keepdims`` (``dim``/``keepdim`` are PyTorch's spellings)."""
 
-    def op(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+    def op(a: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+           keepdim: bool | None = None) -> Tensor:
         a = operand(a, None, function_class.name)
         return function_class.apply(a, axis=axes(axis, dim, a.shape, function_class.name),
-                                    keepdims=keepdims)
+                                    keepdims=keep_dims(keepdims, keepdim))
 
     return register(_named(op, function_class, name), **declaration)
 
 
 def public_functions() -> dict[str, Callable]:
     """name -> function of every op exported by ``autograd_core``."""
-    return {op.name: op.function for op in OPS.values() if op.public}
+    return {name: op.function for op in OPS.values() if op.public
+            for name in (op.name, *op.aliases)}

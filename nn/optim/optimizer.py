@@ -32,6 +32,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import kernels
+from autograd_core.capture import active_recorder
 
 from .._checks import non_negative_float
 from ..module import zero_grads
@@ -101,6 +102,11 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (optional) recomputes and
         returns the loss first, as in PyTorch."""
+        recorder = active_recorder()
+        if recorder is not None:  # inside ag.jit: the replay calls step() again
+            if closure is not None:
+                recorder.refuse(f"{type(self).__name__}.step(closure)")
+            recorder.effect(f"{type(self).__name__}.step", self.step, self._snapshot)
         loss = None
         if closure is not None:
             with ag.enable_grad():
@@ -132,6 +138,11 @@ class Optimizer:
             if params:
                 self._update_group(params, grads, group, states)
         return loss
+
+    def _snapshot(self) -> Callable[[], None]:
+        """A function that puts the per-parameter state back as it is now (ag.jit's check)."""
+        saved = copy.deepcopy(self.state)
+        return lambda: setattr(self, "state", saved)
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state as PyTorch lays it out, copied (numpy arrays)::

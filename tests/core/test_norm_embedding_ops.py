@@ -115,3 +115,22 @@ def test_errors_name_the_op_and_shapes():
         ag.embedding([-1], weight)
     with pytest.raises(ag.DTypeError, match="indices must be integers"):
         ag.embedding([1.0], weight)
+
+
+def test_eval_batch_norm_gradient_uses_the_statistics_of_its_forward():
+    # an eval-mode output backpropagated after a training step moved the running statistics
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 3))
+    running_mean, running_var = rng.standard_normal(3), rng.uniform(0.5, 2.0, 3)
+    weight = ag.tensor(rng.standard_normal(3), requires_grad=True)
+
+    def weight_grad(train_step_in_between):
+        mean, var = running_mean.copy(), running_var.copy()
+        weight.grad = None
+        out = ag.batch_norm(ag.tensor(x), mean, var, weight, None, training=False)
+        if train_step_in_between:
+            ag.batch_norm(ag.tensor(x + 5.0), mean, var, weight, None, training=True)
+        (out * out).sum().backward()
+        return weight.grad.data.copy()
+
+    np.testing.assert_array_equal(weight_grad(True), weight_grad(False))

@@ -134,12 +134,15 @@ def test_a_small_cnn_matches_pytorch_end_to_end():
     compare(build(nn), build(torch.nn), (3, 1, 8, 8), np.float64)
 
 
-@pytest.mark.parametrize("layer, fan_in", [
-    (nn.Conv2d(6, 8, (3, 5), groups=2), 3 * 15),
-    (nn.Conv1d(4, 2, 7), 4 * 7),
-    (nn.ConvTranspose2d(6, 8, 3, groups=2), 4 * 9),  # PyTorch's fan_in: out/groups * k area
+@pytest.mark.parametrize("make_layer, fan_in", [
+    (lambda: nn.Conv2d(6, 8, (3, 5), groups=2), 3 * 15),
+    (lambda: nn.Conv1d(4, 2, 7), 4 * 7),
+    (lambda: nn.ConvTranspose2d(6, 8, 3, groups=2), 4 * 9),  # PyTorch's fan_in: out/groups * k
 ])
-def test_default_init_is_pytorch_uniform(layer, fan_in):
+def test_default_init_is_pytorch_uniform(make_layer, fan_in):
+    # seeded: the statistical checks below fail for about one draw in a hundred
+    ag.manual_seed(0)
+    layer = make_layer()
     bound = 1 / math.sqrt(fan_in)
     for p in (layer.weight, layer.bias):
         values = p.numpy()

@@ -131,12 +131,95 @@ def test_onnx_export_from_an_example_input_and_unsupported_layers(tmp_path):
     with pytest.raises(NotImplementedError, match=r"layer 'model.1' \(RBM\) has no ONNX export"):
         nn.export_onnx(nn.Sequential(nn.Linear(4, 4), nn.RBM(4, 2)), tmp_path / "x.onnx",
                        input_shape=(None, 4))
-    with pytest.raises(NotImplementedError, match=r"'model.0' \(Flatten with start_dim=2"):
-        nn.export_onnx(nn.Sequential(nn.Flatten(start_dim=2)), tmp_path / "x.onnx",
-                       input_shape=(None, 2, 3, 4))
+    with pytest.raises(NotImplementedError, match=r"'model.0' \(Conv2d\) is exported for "
+                                                  r"batched inputs \(N, C, H, W\) only, got an "
+                                                  r"input of shape \(2, 5, 5\)"):
+        nn.export_onnx(nn.Sequential(nn.Conv2d(2, 2, 3)), tmp_path / "x.onnx",
+                       input_shape=(2, 5, 5))
     with pytest.raises(NotImplementedError, match=r"\(BatchNorm1d with track_running_stats"):
         nn.export_onnx(nn.Sequential(nn.BatchNorm1d(3, track_running_stats=False)),
                        tmp_path / "x.onnx", input_shape=(None, 3))
     with pytest.raises(ValueError, match="exactly one of input_shape and example_input"):
         nn.export_onnx(model, tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+def check_onnx_against_onnxruntime(model, path, input_shape, batches=(1, 3), seed=0):
+    """Export, run the full checker, and compare onnxruntime with the model on random inputs.
+
+    float32 tolerance 1e-5 (relative and absolute): the runtime sums convolutions and matrix
+    products in another order, a few ulps of outputs of order one."""
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    nn.export_onnx(model, path, input_shape=input_shape)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    for batch in batches:  # the batch dimension stays dynamic
+        x = rng.standard_normal((batch, *input_shape[1:])).astype(np.float32)
+        expected = model(x).data
+        out = session.run(None, {"input": x})[0]
+        assert out.shape == expected.shape and out.dtype == np.float32
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_export_of_a_small_cnn(tmp_path):
+    ag.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(1, 8, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(16 * 2 * 2, 10)).eval()
+    check_onnx_against_onnxruntime(cnn, tmp_path / "cnn.onnx", (None, 1, 8, 8), batches=(1, 5))
+    onnx = pytest.importorskip("onnx")
+    ops = [node.op_type for node in onnx.load(tmp_path / "cnn.onnx").graph.node]
+    assert ops == ["Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "MatMul",
+                   "Add", "Identity"]
+
+
+LAYER_CASES = {  # (layer, input shape without the batch)
+    "conv1d_stride_padding_no_bias": (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1,
+                                                        bias=False), (4, 9)),
+    "conv1d_same_dilated_grouped": (lambda: nn.Conv1d(4, 6, 4, padding="same", dilation=2,
+                                                      groups=2), (4, 9)),
+    "conv2d_rectangular_depthwise": (lambda: nn.Conv2d(4, 4, (3, 2), stride=(2, 1),
+                                                       padding=(1, 0), dilation=(1, 2),
+                                                       groups=4), (4, 7, 6)),
+    "conv2d_same_even_kernel": (lambda: nn.Conv2d(4, 2, 4, padding="same"), (4, 7, 6)),
+    "conv2d_valid": (lambda: nn.Conv2d(3, 2, 3, padding="valid"), (3, 6, 5)),
+    "conv_transpose2d": (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1,
+                                                    output_padding=1, groups=2, dilation=2),
+                         (4, 5, 5)),
+    "max_pool2d": (lambda: nn.MaxPool2d(2), (3, 8, 8)),
+    "max_pool2d_ceil_last_window_in_padding": (lambda: nn.MaxPool2d(2, 2, 1, ceil_mode=True),
+                                               (3, 3, 3)),
+    "max_pool2d_ceil_dilated": (lambda: nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True),
+                                (3, 9, 8)),
+    "max_pool1d_ceil_dilated": (lambda: nn.MaxPool1d(3, 2, 1, dilation=2, ceil_mode=True),
+                                (3, 10)),
+    "max_pool1d_ceil_end_padding_wider_than_kernel": (
+        lambda: nn.MaxPool1d(2, 2, 1, dilation=3, ceil_mode=True), (3, 5)),
+    "avg_pool1d": (lambda: nn.AvgPool1d(3, 2, 1), (3, 10)),
+    "avg_pool1d_ceil_exclude_pad": (lambda: nn.AvgPool1d(3, 2, 1, ceil_mode=True,
+                                                         count_include_pad=False), (3, 10)),
+    "avg_pool2d_ceil_no_padding": (lambda: nn.AvgPool2d(2, ceil_mode=True), (3, 5, 5)),
+    "avg_pool2d_ceil_counts_padding_not_overhang": (lambda: nn.AvgPool2d(4, 3, 2,
+                                                                         ceil_mode=True),
+                                                    (3, 8, 7)),
+    "avg_pool2d_divisor_override_ceil": (lambda: nn.AvgPool2d(4, 3, 2, ceil_mode=True,
+                                                              divisor_override=5), (3, 8, 7)),
+    "adaptive_avg_pool2d_global": (lambda: nn.AdaptiveAvgPool2d(1), (3, 7, 5)),
+    "adaptive_avg_pool2d_divisible": (lambda: nn.AdaptiveAvgPool2d((4, None)), (3, 8, 6)),
+    "adaptive_avg_pool2d_uneven_windows": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (3, 7, 5)),
+    "unflatten_flatten_middle_and_batch": (lambda: nn.Sequential(
+        nn.Unflatten(1, (2, 3, 4)), nn.Flatten(2), nn.Flatten(0, 1)), (24,)),
+    "unflatten_inferred_size_flatten_last": (lambda: nn.Sequential(
+        nn.Unflatten(1, (2, -1)), nn.Flatten(1, 1), nn.Unflatten(-1, (3, 4)), nn.Flatten(-2)),
+        (24,)),
+}
+
+
+@pytest.mark.parametrize("case", LAYER_CASES)
+def test_onnx_export_of_each_conv_pool_and_reshape_layer(tmp_path, case):
+    make_layer, shape = LAYER_CASES[case]
+    ag.manual_seed(1)
+    model = nn.Sequential(make_layer()).eval()
+    check_onnx_against_onnxruntime(model, tmp_path / f"{case}.onnx", (None, *shape))

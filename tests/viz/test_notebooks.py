@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("0[1-7]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+WITH_CHECKS_CELL = NOTEBOOKS
 
 
 def code_cells(path: Path) -> list[dict]:
@@ -17,11 +18,11 @@ def code_cells(path: Path) -> list[dict]:
     return [cell for cell in cells if cell["cell_type"] == "code"]
 
 
-def test_the_seven_lessons_are_there():
-    assert len(NOTEBOOKS) == 7
+def test_the_ten_lessons_are_there():
+    assert len(NOTEBOOKS) == 10
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", WITH_CHECKS_CELL, ids=lambda p: p.stem)
 def test_checks_are_collapsed_at_the_end_and_lessons_hold_none(path):
     *lesson, checks = code_cells(path)
     assert "checks" in checks["metadata"].get("tags", [])
