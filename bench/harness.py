@@ -1,30 +1,39 @@
-"""Shared helpers of the benchmarks: interleaved timing, medians, tables, the machine's description.
+"""Shared helpers of the benchmarks: one process per contestant, medians, tables, the machine.
 
-Timing rule: all contestants of one workload run in one process, interleaved round by round
-(round 1 times A, B, C; round 2 times A, B, C; ...), and each is summarised by the median over
-rounds. Load from other processes then hits every contestant alike, and a burst of it moves a few
-rounds, not the median. Each round times a block of ``calls`` back-to-back calls and reports the
-time per call, so that very short workloads are not dominated by the timer.
+Timing rule: every contestant runs in its OWN fresh process (``python -m bench.child``), never
+two libraries' thread pools in one process, and every process of a table gets the same thread
+count: ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` are set in its
+environment and PyTorch's contestants call ``torch.set_num_threads`` with the same number. The
+processes alternate: round 1 starts ours, numpy, torch; round 2 starts numpy, torch, ours; and so
+on, so load from other programs hits every contestant alike. Inside its process a contestant is
+warmed up (kernels compiled or loaded, caches filled), then timed in ``blocks`` blocks of
+back-to-back calls (each block about ``BLOCK_SECONDS``); the process reports its median block.
+With one thread the clock is the process's CPU time, with several the wall clock
+(``clock_for``).
+A table gives, for each contestant, the median over rounds of those per-process medians.
+
+A benchmark module takes part by defining ``PROCESSES`` (the process kinds, e.g. ``("ours",
+"numpy", "torch")``) and ``cases(process, threads)``, which builds that process's ``Case``s.
 """
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-try:  # PyTorch is optional: every benchmark leaves its column out when it is missing
-    import torch
-except ImportError:
-    torch = None
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+BLOCK_SECONDS = 0.02
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @dataclass
@@ -33,7 +42,7 @@ class Result:
 
     workload: str
     contestant: str
-    seconds: float  # median over rounds, per call
+    seconds: float  # median over rounds, per call (per op when the case says so)
     unit: str = "ms"  # how to print it: "ms", "us" or "s"
     note: str = ""
 
@@ -43,42 +52,98 @@ class Result:
         return f"{value:.3g} {self.unit}" if value < 100 else f"{value:.0f} {self.unit}"
 
 
-def interleaved(contestants: Mapping[str, Callable[[], object]], rounds: int = 15,
-                calls: int | Mapping[str, int] = 1, warmup: int = 2,
-                settle: float = 0.0) -> dict[str, float]:
-    """The median seconds per call of each contestant, timed in interleaved rounds.
+@dataclass
+class Case:
+    """One contestant on one workload, as built inside its process: ``run`` is one call."""
 
-    ``calls`` (one number or one per contestant) is how many calls each timed block makes.
-    ``settle`` seconds of sleep precede each block: OpenBLAS's idle workers spin for about
-    0.1 s after a call, and in that time they take a core from the next contestant's threads.
-    """
-    per_block = calls if isinstance(calls, Mapping) else dict.fromkeys(contestants, calls)
-    for run in contestants.values():
-        for _ in range(warmup):  # first-call costs (caches, compilation, thread start-up)
-            run()
-    times: dict[str, list[float]] = {name: [] for name in contestants}
-    names = list(contestants)
+    workload: str
+    contestant: str
+    run: Callable[[], object]
+    unit: str = "ms"
+    per_call: int = 1  # results are divided by this (e.g. per op of a 200-op chain)
+    max_calls: int | None = None  # cap on calls per block, for slow workloads
+    blocks: int | None = None  # timed blocks, when not the run's default
+    warmup: int = 2
+
+
+def time_case(case: Case, blocks: int, warmup: int = 2,
+              clock: Callable[[], float] = time.perf_counter) -> float:
+    """Median seconds per call over ``blocks`` timed blocks, after ``warmup`` calls."""
+    for _ in range(warmup):
+        case.run()
+    start = clock()
+    case.run()
+    once = max(clock() - start, 1e-7)
+    calls = max(1, round(BLOCK_SECONDS / once))
+    calls = min(calls, case.max_calls) if case.max_calls else calls
+    times = []
+    for _ in range(blocks):
+        start = clock()
+        for _ in range(calls):
+            case.run()
+        times.append((clock() - start) / calls)
+    return statistics.median(times)
+
+
+def clock_for(threads: int) -> Callable[[], float]:
+    """The process's CPU time with one thread: on a loaded machine the wall clock also counts
+    the time spent waiting for a core, which swamps the differences being measured. With
+    several threads CPU time would add them up, so the wall clock it is."""
+    return time.process_time if threads == 1 else time.perf_counter
+
+
+def child(modules: Sequence[str], process: str, threads: int, blocks: int) -> list[Result]:
+    """What one contestant process measures: every case of ``process`` in ``modules``."""
+    results = []
+    for module in modules:
+        found = importlib.import_module(module)
+        if process in found.PROCESSES:
+            for c in found.cases(process, threads):
+                seconds = time_case(c, c.blocks or blocks, c.warmup, clock_for(threads))
+                results.append(Result(c.workload, c.contestant, seconds / c.per_call, c.unit))
+    return results
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    return {**os.environ, **dict.fromkeys(THREAD_VARIABLES, str(threads))}
+
+
+def thread_label(threads: int) -> str:
+    return f"{threads} thread{'s' if threads > 1 else ''}"
+
+
+def separate_processes(modules: Sequence[str], threads: int, rounds: int,
+                       blocks: int = 5) -> list[Result]:
+    """Median over ``rounds`` of each contestant's per-process median. A round starts one process
+    per process kind of ``modules`` (the union of their ``PROCESSES``), one after another, in an
+    order that rotates from round to round; a process times that kind's cases of every module.
+    Workload names get the thread count appended."""
+    kinds = []
+    for module in modules:
+        kinds += [k for k in importlib.import_module(module).PROCESSES if k not in kinds]
+    if not torch_installed():
+        kinds.remove("torch")
+    times: dict[tuple[str, str], list[float]] = {}
+    units: dict[tuple[str, str], str] = {}
     for i in range(rounds):
-        # Rotate the order: whoever runs right after another contestant inherits its busy
-        # threads and cache state, and that handicap should not always fall on the same one.
-        for name in names[i % len(names):] + names[:i % len(names)]:
-            run, n = contestants[name], per_block[name]
-            if settle:
-                time.sleep(settle)
-            start = time.perf_counter()
-            for _ in range(n):
-                run()
-            times[name].append((time.perf_counter() - start) / n)
-    return {name: statistics.median(values) for name, values in times.items()}
+        for kind in kinds[i % len(kinds):] + kinds[:i % len(kinds)]:
+            done = subprocess.run(
+                [python(), "-m", "bench.child", kind, str(threads), str(blocks), *modules],
+                env=thread_environment(threads), capture_output=True, text=True, cwd=ROOT)
+            if done.returncode != 0:
+                raise RuntimeError(f"bench.child {kind} ({threads} threads) failed:\n"
+                                   f"{done.stderr[-3000:]}")
+            for r in parse_json_results(done.stdout):
+                times.setdefault((r.workload, r.contestant), []).append(r.seconds)
+                units[r.workload, r.contestant] = r.unit
+    return [Result(f"{workload}, {thread_label(threads)}", contestant, statistics.median(values),
+                   units[workload, contestant])
+            for (workload, contestant), values in times.items()]
 
 
-def calls_for(run: Callable[[], object], target_seconds: float = 0.02) -> int:
-    """How many calls of ``run`` take about ``target_seconds`` (at least 1)."""
-    run()
-    start = time.perf_counter()
-    run()
-    once = max(time.perf_counter() - start, 1e-7)
-    return max(1, round(target_seconds / once))
+def load_average() -> str:
+    """The 1-minute load average, for the tables: the cores are shared with other programs."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def dense_params(sizes: Sequence[int], seed: int = 1) -> list[np.ndarray]:
@@ -93,28 +158,18 @@ def dense_params(sizes: Sequence[int], seed: int = 1) -> list[np.ndarray]:
     return params
 
 
-def torch_threads() -> int | None:
-    """Give PyTorch one intra-op thread per core (its usual default); None without PyTorch."""
-    if torch is None:
-        return None
-    torch.set_num_threads(os.cpu_count() or 1)
-    return torch.get_num_threads()
+def import_torch(threads: int):
+    """PyTorch with ``threads`` intra-op threads; imported only by PyTorch's own processes."""
+    import torch
+
+    torch.set_num_threads(threads)
+    return torch
 
 
-@contextlib.contextmanager
-def thread_setting(threads: int | None) -> Iterator[None]:
-    """None: every library with its default threads (numpy's BLAS, PyTorch: one per core);
-    a number: numpy's BLAS and PyTorch both limited to that many threads inside the block."""
-    if threads is None:
-        torch_threads()
-        yield
-        return
-    from threadpoolctl import threadpool_limits
+def torch_installed() -> bool:
+    import importlib.util
 
-    if torch is not None:
-        torch.set_num_threads(threads)
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
+    return importlib.util.find_spec("torch") is not None
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -128,24 +183,24 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def ratio_table(results: Sequence[Result], reference: str) -> str:
+def ratio_table(results: Sequence[Result], reference: str, other: str = "torch") -> str:
     """One line per result, with its ratio to the ``reference`` contestant of the same workload
-    (and to PyTorch's, when there is one)."""
+    (and to ``other``'s, when there is one)."""
     by_workload: dict[str, dict[str, Result]] = {}
     for r in results:
         by_workload.setdefault(r.workload, {})[r.contestant] = r
-    has_torch = any("torch" in group for group in by_workload.values())
+    has_other = other != reference and any(other in group for group in by_workload.values())
     headers = ["workload", "contestant", "median", f"vs {reference}"]
-    headers += ["vs torch"] if has_torch else []
+    headers += [f"vs {other}"] if has_other else []
     rows = []
     for workload, group in by_workload.items():
         ref = group.get(reference)
-        torch_result = group.get("torch")
+        other_result = group.get(other)
         for name, r in group.items():
             row = [workload, name + (f" ({r.note})" if r.note else ""), r.formatted(),
                    f"{r.seconds / ref.seconds:.2f}x" if ref else "-"]
-            if has_torch:
-                row.append(f"{r.seconds / torch_result.seconds:.2f}x" if torch_result else "-")
+            if has_other:
+                row.append(f"{r.seconds / other_result.seconds:.2f}x" if other_result else "-")
             rows.append(row)
     return markdown_table(headers, rows)
 
@@ -165,7 +220,10 @@ def parse_json_results(text: str) -> list[Result]:
 
 
 def machine_description() -> list[str]:
-    """CPU, cores, load, Python, numpy and its BLAS (threadpoolctl), numba, PyTorch."""
+    """CPU, cores, load, Python, numpy and its BLAS, numba, PyTorch (versions read without
+    importing PyTorch here: this process never times anything)."""
+    import importlib.metadata
+
     import numba
     from threadpoolctl import threadpool_info
 
@@ -184,23 +242,30 @@ def machine_description() -> list[str]:
     for pool in threadpool_info():
         if pool["user_api"] == "blas":
             lines.append(f"numpy's BLAS: {pool['internal_api']} {pool.get('version')} "
-                         f"({pool.get('architecture', '?')} kernels, {pool['num_threads']} "
-                         f"threads)")
-    if torch is not None:
-        lines.append(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)")
-    else:
+                         f"({pool.get('architecture', '?')} kernels)")
+    try:
+        lines.append(f"PyTorch {importlib.metadata.version('torch')} (CPU)")
+    except importlib.metadata.PackageNotFoundError:
         lines.append("PyTorch: not installed (its columns are left out)")
     return lines
 
 
 def common_arguments(parser, threads: bool = False) -> None:
-    """``--rounds`` and ``--json`` (and ``--threads``), shared by the benchmark modules."""
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds")
+    """``--rounds`` and ``--json``; with ``threads``, also ``--threads`` and ``--blocks``."""
+    parser.add_argument("--rounds", type=int, default=5, help="processes per contestant")
     parser.add_argument("--json", action="store_true", help="print JSON for the runner")
     if threads:
-        parser.add_argument("--threads", type=int, default=None,
-                            help="limit numpy's BLAS and PyTorch to this many threads "
-                                 "(default: each library's own default)")
+        parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                            help="thread counts to measure (one table each)")
+        parser.add_argument("--blocks", type=int, default=5, help="timed blocks per process")
+
+
+def run_modules(modules: Sequence[str], args) -> list[Result]:
+    """Every thread count of ``args.threads``, each contestant in its own processes."""
+    results = []
+    for threads in args.threads:
+        results += separate_processes(modules, threads, args.rounds, args.blocks)
+    return results
 
 
 def python() -> str:

@@ -12,7 +12,9 @@ per scalar; it is not installable here, so the contestants are:
 - ``numpy``: forward and backward written by hand;
 - ``torch``: the same model and loss in PyTorch, when installed.
 
-Run: ``.venv/bin/python -m bench.micrograd [--rounds 15]``
+Each contestant runs in its own processes, alternating, with the same thread count.
+
+Run: ``.venv/bin/python -m bench.micrograd [--rounds 5] [--threads 1 2]``
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ from sklearn.datasets import make_moons
 import autograd_core as ag
 import nn
 from bench.harness import (
-    Result,
-    calls_for,
+    Case,
     common_arguments,
     dense_params,
     emit,
-    interleaved,
-    thread_setting,
-    torch,
+    import_torch,
+    run_modules,
 )
+
+PROCESSES = ("ours", "numpy", "torch")
 
 SIZES, ALPHA = (2, 16, 16, 1), 1e-4
 WORKLOAD = "micrograd demo: MLP 2-16-16-1, 100 moons, fwd+bwd"
@@ -85,7 +87,7 @@ def numpy_by_hand(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     return step
 
 
-def torch_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+def torch_step(torch, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
                                 torch.nn.ReLU(), torch.nn.Linear(16, 1))
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -99,23 +101,20 @@ def torch_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     return step
 
 
-def run(rounds: int, threads: int | None = None) -> list[Result]:
+def cases(process: str, threads: int) -> list[Case]:
     x, y = moons()
-    runs = {"ours": ours(x, y), "numpy": numpy_by_hand(x, y)}
-    if torch is not None:
-        runs["torch"] = torch_step(x, y)
-    with thread_setting(threads):
-        calls = {name: calls_for(step) for name, step in runs.items()}
-        medians = interleaved(runs, rounds, calls)
-    workload = WORKLOAD + ("" if threads is None else f", {threads} thread(s)")
-    return [Result(workload, name, seconds, unit="us") for name, seconds in medians.items()]
+    if process == "torch":
+        step = torch_step(import_torch(threads), x, y)
+    else:
+        step = {"ours": ours, "numpy": numpy_by_hand}[process](x, y)
+    return [Case(WORKLOAD, process, step, unit="us")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common_arguments(parser, threads=True)
     args = parser.parse_args()
-    emit(run(args.rounds, args.threads), "numpy", args.json)
+    emit(run_modules(["bench.micrograd"], args), "numpy", args.json)
 
 
 if __name__ == "__main__":

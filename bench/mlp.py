@@ -9,9 +9,14 @@ optimizer update (SGD lr=0.01, or Adam lr=1e-3), at batch sizes 1, 16 and 128. C
 - ``ours, nn.MLP``: the same with ``nn.MLP([784, 256, 256, 10])`` (whatever path nn.MLP takes);
 - ``numpy``: the step written by hand in numpy (matmuls, in-place updates, no graph), the floor
   that an engine on numpy is measured against;
-- ``torch``: the same model with torch.nn, ``F.cross_entropy`` and torch.optim, when installed.
+- ``torch``: the same model with torch.nn, ``F.cross_entropy`` and torch.optim, when installed;
+  for Adam also with ``torch.set_flush_denormal(True)``, since our Adam flushes its subnormal
+  moments to zero (repeating one batch drives many of them there; see ``bench/RESULTS.md``).
 
-Run: ``.venv/bin/python -m bench.mlp [--rounds 15] [--batches 1 16 128]``
+Each of ``ours`` (both models), ``numpy`` and ``torch`` runs in its own processes, with the same
+thread count (``bench.harness``).
+
+Run: ``.venv/bin/python -m bench.mlp [--rounds 5] [--threads 1 2]``
 """
 
 from __future__ import annotations
@@ -24,16 +29,16 @@ import numpy as np
 import autograd_core as ag
 import nn
 from bench.harness import (
-    Result,
-    calls_for,
+    Case,
     common_arguments,
     dense_params,
     emit,
-    interleaved,
-    thread_setting,
-    torch,
+    import_torch,
+    run_modules,
 )
 
+PROCESSES = ("ours", "numpy", "torch")
+BATCHES = (1, 16, 128)
 SIZES = (784, 256, 256, 10)
 LR_SGD, LR_ADAM, BETAS, EPS = 0.01, 1e-3, (0.9, 0.999), 1e-8
 
@@ -112,7 +117,7 @@ def numpy_by_hand(optimizer: str, x: np.ndarray, y: np.ndarray) -> Callable[[], 
     return step
 
 
-def torch_step(optimizer: str, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+def torch_step(torch, optimizer: str, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
     layers = []
     for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
         layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
@@ -129,42 +134,44 @@ def torch_step(optimizer: str, x: np.ndarray, y: np.ndarray) -> Callable[[], Non
     return step
 
 
-def contestants(batch: int, optimizer: str) -> dict[str, Callable[[], None]]:
-    x, y = data(batch)
-    runs = {
-        "ours": ours(fused_model(), optimizer, x, y),
-        "ours, nn.MLP": ours(nn.MLP(list(SIZES)), optimizer, x, y),
-        "numpy": numpy_by_hand(optimizer, x, y),
-    }
-    if torch is not None:
-        runs["torch"] = torch_step(optimizer, x, y)
-    return runs
+def cases(process: str, threads: int) -> list[Case]:
+    """The steps one process times: every batch size and optimizer."""
+    torch = import_torch(threads) if process == "torch" else None
+    found = []
+    for batch in BATCHES:
+        for optimizer in ("SGD", "Adam"):
+            x, y = data(batch)
+            workload = f"MLP step, batch {batch}, {optimizer}"
+            if process == "ours":
+                found += [Case(workload, "ours", ours(fused_model(), optimizer, x, y)),
+                          Case(workload, "ours, nn.MLP",
+                               ours(nn.MLP(list(SIZES)), optimizer, x, y))]
+            elif process == "numpy":
+                found.append(Case(workload, "numpy", numpy_by_hand(optimizer, x, y)))
+            else:
+                found.append(Case(workload, "torch", torch_step(torch, optimizer, x, y)))
+                if optimizer == "Adam":  # our Adam flushes subnormal moments; PyTorch can too
+                    found.append(Case(workload, "torch, flush_denormal",
+                                      flushing(torch, torch_step(torch, optimizer, x, y))))
+    return found
 
 
-def run(rounds: int, batches: tuple[int, ...] = (1, 16, 128),
-        threads: int | None = None) -> list[Result]:
-    results = []
-    threads_label = "default threads" if threads is None else \
-        f"{threads} thread{'s' if threads > 1 else ''}"
-    with thread_setting(threads):
-        for batch in batches:
-            for optimizer in ("SGD", "Adam"):
-                runs = contestants(batch, optimizer)
-                calls = {name: calls_for(step) for name, step in runs.items()}
-                # Several threads per library: let each one's idle workers go to sleep before
-                # the next contestant runs (see harness.interleaved).
-                medians = interleaved(runs, rounds, calls, settle=0.2 if threads != 1 else 0)
-                workload = f"MLP step, batch {batch}, {optimizer}, {threads_label}"
-                results += [Result(workload, name, seconds) for name, seconds in medians.items()]
-    return results
+def flushing(torch, step: Callable[[], None]) -> Callable[[], None]:
+    """``step`` with ``torch.set_flush_denormal(True)`` (subnormal floats computed as zero)."""
+    def run() -> None:
+        torch.set_flush_denormal(True)
+        try:
+            step()
+        finally:
+            torch.set_flush_denormal(False)
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common_arguments(parser, threads=True)
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 128])
     args = parser.parse_args()
-    emit(run(args.rounds, tuple(args.batches), args.threads), "numpy", args.json)
+    emit(run_modules(["bench.mlp"], args), "numpy", args.json)
 
 
 if __name__ == "__main__":

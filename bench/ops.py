@@ -8,10 +8,11 @@ Two workloads:
   graph at all: it is the floor any engine on numpy pays.
 - ``chain50k``: building and backpropagating a chain of 50,000 scalar multiplications.
 
-Every contestant runs in this process, interleaved round by round so that load on the machine
-hits them alike (``bench.harness``); the table gives medians and the ratio to the numpy floor.
+Each contestant runs in its own processes, alternating, with the same thread count
+(``bench.harness``); the table gives medians and the ratio to the numpy floor.
 
-Run: ``.venv/bin/python -m bench.ops [--rounds 15]`` (or as part of ``python -m bench``)
+Run: ``.venv/bin/python -m bench.ops [--rounds 5] [--threads 1 2]`` (or as part of
+``python -m bench``)
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import argparse
 import numpy as np
 
 import autograd_core as ag
-from bench.harness import Result, common_arguments, emit, interleaved, torch
+from bench.harness import Case, common_arguments, emit, import_torch, run_modules
 
+PROCESSES = ("ours", "numpy", "torch")
+CHAIN200 = "chain200: 200 elementwise ops, fwd+bwd, per op"
+CHAIN50K = "chain50k: build + backward of 50,000 muls"
 SIZE, CHAIN, LONG_CHAIN = 64, 200, 50_000
 rng = np.random.default_rng(0)
 X0 = rng.standard_normal(SIZE).astype(np.float32)
@@ -59,7 +63,7 @@ def chain_numpy() -> None:
     assert grad.shape == x.shape and grad_w.shape == w.shape
 
 
-def chain_torch() -> None:
+def chain_torch(torch) -> None:
     x = torch.tensor(X0, requires_grad=True)
     w = torch.tensor(W0, requires_grad=True)
     y = x
@@ -88,7 +92,7 @@ def long_numpy() -> None:
         grad = grad * factor
 
 
-def long_torch() -> None:
+def long_torch(torch) -> None:
     x = torch.tensor(1.0, requires_grad=True)
     y = x
     for _ in range(LONG_CHAIN):
@@ -96,29 +100,23 @@ def long_torch() -> None:
     y.backward()
 
 
-def run(rounds: int) -> list[Result]:
-    if torch is not None:
-        torch.set_num_threads(1)  # per-op overhead: no thread pool to wake on 64 elements
-    results = []
-    for workload, unit, per_call, runs in [
-        ("chain200: 200 elementwise ops, fwd+bwd, per op", "us", CHAIN,
-         {"ours": chain_ours, "numpy": chain_numpy, "torch": chain_torch}),
-        ("chain50k: build + backward of 50,000 muls", "ms", 1,
-         {"ours": long_ours, "numpy": long_numpy, "torch": long_torch}),
-    ]:
-        if torch is None:
-            runs.pop("torch")
-        medians = interleaved(runs, rounds, warmup=1)
-        results += [Result(workload, name, seconds / per_call, unit)
-                    for name, seconds in medians.items()]
-    return results
+def cases(process: str, threads: int) -> list[Case]:
+    if process == "torch":
+        torch = import_torch(threads)
+        runs = (lambda: chain_torch(torch), lambda: long_torch(torch))
+    else:
+        runs = {"ours": (chain_ours, long_ours), "numpy": (chain_numpy, long_numpy)}[process]
+    found = [Case(CHAIN200, process, runs[0], unit="us", per_call=CHAIN)]
+    if threads == 1:  # pure Python overhead on scalars: no thread has work, so one count will do
+        found.append(Case(CHAIN50K, process, runs[1], max_calls=1, blocks=3, warmup=1))
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    common_arguments(parser)
+    common_arguments(parser, threads=True)
     args = parser.parse_args()
-    emit(run(args.rounds), "numpy", args.json)
+    emit(run_modules(["bench.ops"], args), "numpy", args.json)
 
 
 if __name__ == "__main__":

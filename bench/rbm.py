@@ -4,43 +4,36 @@ The task: 2000 binary samples of 784 features, 256 hidden units, mini-batches of
 one pass over the data, float32. The data are random Bernoulli(0.2) pixels (seed 0), about the
 density of binarised MNIST; the time of a CD step does not depend on the pixel values.
 
-Contestants, all run in this one process and interleaved (each round times every contestant
-once, so load on the machine hits them alike):
+Contestants, each in its own processes (``bench.harness``: alternating, the same thread count
+for numpy's BLAS and PyTorch):
 
 - ``nn.RBM``: ``nn.RBM(784, 256, k=1, lr=0.1, batch_size=20, epochs=1).fit(X)`` with the Numba
-  Gibbs kernel, with its numpy twin (``kernels.use_jit(False)``), and with ``blas_threads=None``
-  (BLAS left at its process default instead of the RBM's default of one thread while training);
+  Gibbs kernel and with its numpy twin (``kernels.use_jit(False)``); the RBM trains on one BLAS
+  thread by default, so with several threads it is also timed with ``blas_threads=None``;
 - ``sklearn``: ``BernoulliRBM(n_components=256, learning_rate=0.1, batch_size=20, n_iter=1).fit``
-  on float64 data (its usual dtype) and on float32 data (which it keeps); it runs PCD-1, which
-  costs the same as CD-1;
+  on float64 data (its usual dtype, the reference) and on float32 data (which it keeps); it runs
+  PCD-1, which costs the same as CD-1;
 - ``numpy``: a plain hand-written float32 CD-1 loop, the floor that an implementation on numpy is
   measured against;
-- ``torch``: the same loop in PyTorch on the CPU, only if torch is importable.
+- ``torch``: the same loop in PyTorch on the CPU, when installed.
 
-``fit`` includes input validation and initialisation for both libraries. The other libraries
-are timed with their default threads and again limited to one thread (threadpoolctl; PyTorch's
-own ``set_num_threads``). The table gives medians, best runs (less sensitive to other load on
-the machine) and the speed-up of each median over scikit-learn's float64 median, with its default
-threads and at its faster thread setting.
+``fit`` includes input validation and initialisation for both libraries.
 
-Run: ``.venv/bin/python bench/rbm.py [--rounds 7]``
+Run: ``.venv/bin/python -m bench.rbm [--rounds 5] [--threads 1 2]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.neural_network import BernoulliRBM
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import nn
-from autograd_core import kernels
+from bench.harness import Case, common_arguments, emit, import_torch, run_modules
 
+PROCESSES = ("ours", "sklearn", "numpy", "torch")
+REFERENCE = "sklearn float64"
+WORKLOAD = "RBM CD-1 epoch, 2000 x 784, 256 hidden, batch 20"
 N, N_VISIBLE, N_HIDDEN, BATCH, LR = 2000, 784, 256, 20, 0.1
 
 
@@ -80,88 +73,53 @@ def torch_cd1(torch) -> Callable[[np.ndarray], None]:
     return run
 
 
-def contestants(X32: np.ndarray) -> dict[tuple[str, str], Callable[[], None]]:
-    """(contestant, threads) -> a function running one epoch."""
-    X64 = X32.astype(np.float64)
-    default = str(max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"),
-                      default=1))
+def data() -> np.ndarray:
+    return (np.random.default_rng(0).random((N, N_VISIBLE)) < 0.2).astype(np.float32)
 
-    def ours(jit: bool, blas_threads: int | None) -> Callable[[], None]:
-        def run() -> None:
-            with kernels.use_jit(jit):
-                nn.RBM(N_VISIBLE, N_HIDDEN, k=1, lr=LR, batch_size=BATCH, epochs=1, seed=0,
-                       verbose=0, blas_threads=blas_threads).fit(X32)
-        return run
 
-    def one_thread(fn: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            with threadpool_limits(limits=1):
-                fn()
-        return run
+def ours(X: np.ndarray, jit: bool, blas_threads: int | None) -> Callable[[], None]:
+    import nn
+    from autograd_core import kernels
 
-    def sklearn(X: np.ndarray) -> Callable[[], None]:
-        return lambda: BernoulliRBM(n_components=N_HIDDEN, learning_rate=LR, batch_size=BATCH,
-                                    n_iter=1, random_state=0).fit(X)
+    def run() -> None:
+        with kernels.use_jit(jit):
+            nn.RBM(N_VISIBLE, N_HIDDEN, k=1, lr=LR, batch_size=BATCH, epochs=1, seed=0,
+                   verbose=0, blas_threads=blas_threads).fit(X)
+    return run
 
-    runs = {
-        ("nn.RBM, numba kernel", "1 (its default)"): ours(True, 1),
-        ("nn.RBM, numpy twin", "1 (its default)"): ours(False, 1),
-        ("nn.RBM, numba kernel, blas_threads=None", default): ours(True, None),
-        ("sklearn BernoulliRBM float64", default): sklearn(X64),
-        ("sklearn BernoulliRBM float64", "1"): one_thread(sklearn(X64)),
-        ("sklearn BernoulliRBM float32", default): sklearn(X32),
-        ("sklearn BernoulliRBM float32", "1"): one_thread(sklearn(X32)),
-        ("numpy by hand float32", default): lambda: numpy_cd1(X32),
-        ("numpy by hand float32", "1"): one_thread(lambda: numpy_cd1(X32)),
-    }
-    try:
-        import torch
-    except ImportError:
-        return runs
-    torch_run = torch_cd1(torch)
-    threads = torch.get_num_threads()
 
-    def torch_one_thread() -> None:
-        torch.set_num_threads(1)
-        try:
-            torch_run(X32)
-        finally:
-            torch.set_num_threads(threads)
+def sklearn(X: np.ndarray) -> Callable[[], None]:
+    from sklearn.neural_network import BernoulliRBM
 
-    runs["PyTorch CPU float32", str(threads)] = lambda: torch_run(X32)
-    runs["PyTorch CPU float32", "1"] = torch_one_thread
-    return runs
+    return lambda: BernoulliRBM(n_components=N_HIDDEN, learning_rate=LR, batch_size=BATCH,
+                                n_iter=1, random_state=0).fit(X)
+
+
+def cases(process: str, threads: int) -> list[Case]:
+    X32 = data()
+    runs = {}
+    if process == "ours":
+        runs = {"nn.RBM, numba kernel": ours(X32, True, 1),
+                "nn.RBM, numpy twin": ours(X32, False, 1)}
+        if threads > 1:
+            runs["nn.RBM, numba kernel, blas_threads=None"] = ours(X32, True, None)
+    elif process == "sklearn":
+        runs = {"sklearn float64": sklearn(X32.astype(np.float64)),
+                "sklearn float32": sklearn(X32)}
+    elif process == "numpy":
+        runs = {"numpy by hand float32": lambda: numpy_cd1(X32)}
+    else:
+        torch_run = torch_cd1(import_torch(threads))
+        runs = {"PyTorch float32": lambda: torch_run(X32)}
+    return [Case(WORKLOAD, name, run, max_calls=1, blocks=3, warmup=1)
+            for name, run in runs.items()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7, help="timed runs of each contestant")
+    common_arguments(parser, threads=True)
     args = parser.parse_args()
-
-    X32 = (np.random.default_rng(0).random((N, N_VISIBLE)) < 0.2).astype(np.float32)
-    runs = contestants(X32)
-    times: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
-    for run in runs.values():  # warm-up: numba compile/cache load, BLAS thread start
-        run()
-    for _ in range(args.rounds):
-        for key, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[key].append(time.perf_counter() - start)
-
-    sklearn = {threads: statistics.median(values) for (name, threads), values in times.items()
-               if name == "sklearn BernoulliRBM float64"}
-    default, best = sklearn[max(sklearn, key=len)], min(sklearn.values())
-    print(f"One epoch of CD-1: {N} x {N_VISIBLE} binary samples, {N_HIDDEN} hidden, batch "
-          f"{BATCH}; median of {args.rounds} runs; {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f}\n")
-    print("| contestant | BLAS threads | median (ms) | best (ms) | speed-up vs sklearn float64, "
-          "default threads | vs sklearn float64, its faster setting |")
-    print("|---|---|---:|---:|---:|---:|")
-    for (name, threads), values in times.items():
-        median = statistics.median(values)
-        print(f"| {name} | {threads} | {median * 1e3:.1f} | {min(values) * 1e3:.1f} | "
-              f"{default / median:.2f}x | {best / median:.2f}x |")
+    emit(run_modules(["bench.rbm"], args), REFERENCE, args.json)
 
 
 if __name__ == "__main__":

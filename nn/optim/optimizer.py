@@ -111,23 +111,29 @@ class Optimizer:
         if closure is not None:
             with ag.enable_grad():
                 loss = closure()
+        all_states = self.state
         for group in self.param_groups:
             params, grads, states = [], [], []
-            for p in group["params"]:
+            maximize = group.get("maximize")
+            for p in group["params"]:  # runs for every parameter of every step: kept lean
                 if p.grad is None:
                     continue
-                grad = p.grad.data
-                if grad.shape != p.shape:
+                grad, data = p.grad.data, p.data
+                if grad.shape != data.shape:
                     raise ag.ShapeError(f"{type(self).__name__}.step: a gradient of shape "
-                                        f"{grad.shape} for a parameter of shape {p.shape}")
-                if not p.data.flags.c_contiguous or not p.data.flags.writeable:
-                    p.data = np.array(p.data, order="C")  # own, contiguous memory to update
-                state = self.state.setdefault(id(p), {})
+                                        f"{grad.shape} for a parameter of shape {data.shape}")
+                flags = data.flags
+                if not (flags.c_contiguous and flags.writeable):
+                    data = p.data = np.array(data, order="C")  # own, contiguous memory
+                state = all_states.get(id(p))
+                if state is None:
+                    state = all_states[id(p)] = {"step": 0}
                 state["step"] = state.get("step", 0) + 1
                 p._bump_version()  # the update below writes p.data in place
-                params.append(p.data)
-                grad = grad.astype(p.dtype, copy=False)
-                grads.append(-grad if group.get("maximize") else grad)
+                params.append(data)
+                if grad.dtype != data.dtype:
+                    grad = grad.astype(data.dtype)
+                grads.append(-grad if maximize else grad)
                 states.append(state)
             if params:
                 self._update_group(params, grads, group, states)

@@ -139,6 +139,24 @@ def test_adam_steps_follow_pytorch_rule(impl, weight_decay, dtype):
         np.testing.assert_allclose(exp_avg_sq, v, **REF_TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_adam_flushes_subnormal_moments_to_zero(impl, dtype):
+    tiny = np.finfo(dtype).tiny
+    # a zero gradient decays m by 0.9 and v by 0.999: the first entry of each falls below the
+    # smallest normal number (flushed to 0), the second stays normal (kept)
+    exp_avg = np.array([1.05 * tiny, 2 * tiny, -1.05 * tiny], dtype)
+    exp_avg_sq = np.array([1.0005 * tiny, 2 * tiny, 2 * tiny], dtype)
+    param = np.ones(3, dtype)
+    with K.use_jit(impl == "numba"):
+        K.adam_update(param, np.zeros(3, dtype), exp_avg, exp_avg_sq, 1e-3, 0.9, 0.999, 1e-8,
+                      0.0, 2)
+    np.testing.assert_array_equal(exp_avg == 0, [True, False, True])
+    np.testing.assert_array_equal(exp_avg_sq == 0, [True, False, False])
+    np.testing.assert_allclose(exp_avg[1], 1.8 * tiny, rtol=1e-6)
+    assert exp_avg.dtype == exp_avg_sq.dtype == dtype
+
+
 @pytest.mark.parametrize("impl", IMPLS)
 def test_optimizers_refuse_non_contiguous_state(impl):
     param = np.zeros((4, 6))[:, ::2]  # an update into a contiguous copy would be lost

@@ -187,6 +187,14 @@ def test_layers_run_in_name_scopes():
     assert seq[1:][0].scope_name == "Tanh_1"  # slicing does not rename the layers
 
 
+def test_a_failing_forward_leaves_no_name_scope_behind():
+    layer = nn.Linear(3, 2)
+    with pytest.raises(ag.ShapeError, match="Linear"):
+        nn.Sequential(layer)(ag.ones((1, 4)))
+    assert layer(ag.ones((1, 3))).grad_fn.scope == layer.scope_name  # no "Sequential/" left
+    assert ag.mode.state.scopes == ()
+
+
 def test_repr_is_pytorch_like():
     assert repr(Net()) == (
         "Net(\n"
