@@ -24,6 +24,7 @@ import argparse
 import functools
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -147,7 +148,7 @@ def main() -> None:
                 rows.append([name, f"1 worker, {sync}", f"{one:,.0f}", "", f"{load_one:.1f}"])
                 rows.append([name, f"2 workers, {sync}", f"{two:,.0f}",
                              f"{two / (2 * one):.0%}", f"{load_two:.1f}"])
-                print(rows[-2], rows[-1], flush=True)
+                print(rows[-2], rows[-1], file=sys.stderr, flush=True)  # progress
         print(markdown_table(["problem", "run", "samples/s", "scaling efficiency", "load"],
                              rows))
         cost_rows = []
@@ -157,7 +158,7 @@ def main() -> None:
             cost_rows.append([f"{size:,} floats ({size * 4 / 1e6:.2g} MB)",
                               f"{costs['collective'] * 1e3:.2f} ms",
                               f"{costs['driver'] * 1e3:.2f} ms", f"{load():.1f}"])
-            print(cost_rows[-1], flush=True)
+            print(cost_rows[-1], file=sys.stderr, flush=True)  # progress
         print(markdown_table(["gradient (2 workers)", "collective allreduce", "driver route",
                               "load"], cost_rows))
     finally:
