@@ -61,6 +61,12 @@ class _BatchNorm(Module):
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
+            self._bump_buffer_versions()
+
+    def _bump_buffer_versions(self) -> None:
+        # a graph that saved a buffer (a user's loss on running_mean) must see it was overwritten
+        for buffer in (self.running_mean, self.running_var, self.num_batches_tracked):
+            buffer._bump_version()
 
     def forward(self, x: Any) -> ag.Tensor:
         x = ensure_tensor(x)
@@ -76,8 +82,11 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         running = (self.running_mean, self.running_var) \
             if self.track_running_stats else (None, None)
-        return ag.batch_norm(x, *running, self.weight, self.bias, training=use_batch_stats,
-                             momentum=momentum, eps=self.eps)
+        y = ag.batch_norm(x, *running, self.weight, self.bias, training=use_batch_stats,
+                          momentum=momentum, eps=self.eps)
+        if self.training and self.track_running_stats:  # batch_norm updated them in place
+            self._bump_buffer_versions()
+        return y
 
     def get_config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
