@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
 import autograd_core as ag
 from autograd_core.ops.conv import int_tuple
 
@@ -85,9 +83,8 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         channels = (self.in_channels, self.out_channels // self.groups) if self.transposed \
             else (self.out_channels, self.in_channels // self.groups)
-        dtype = ag.get_default_dtype()
-        self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype=dtype))
-        self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
+        self.weight = Parameter.empty((*channels, *self.kernel_size))
+        self.bias = Parameter.empty((self.out_channels,)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
