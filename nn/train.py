@@ -596,7 +596,8 @@ def get_loss(loss: str | Callable) -> Callable:
 
         name, kwargs = _LOSSES[loss.lower()]
         return getattr(losses, name)(**kwargs)
-    raise ValueError(f"unknown loss {loss!r}; use one of {sorted(_LOSSES)} or a loss object")
+    raise ValueError(f"get_loss: unknown loss {loss!r}; use one of {sorted(_LOSSES)} or a loss "
+                     "object")
 
 
 def get_optimizer(optimizer: Any, model: Module):
@@ -605,13 +606,13 @@ def get_optimizer(optimizer: Any, model: Module):
     lr 1e-3), or the optimizer object itself."""
     if isinstance(optimizer, str):
         if optimizer.lower() not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; use one of "
+            raise ValueError(f"get_optimizer: unknown optimizer {optimizer!r}; use one of "
                              f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
         name, kwargs = _OPTIMIZERS[optimizer.lower()]
         return getattr(optim, name)(model.parameters(), **kwargs)
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
-        raise TypeError(f"compile: optimizer must be a name or have step() and zero_grad(), got "
-                        f"{type(optimizer).__name__}")
+        raise TypeError(f"get_optimizer: optimizer must be a name or have step() and "
+                        f"zero_grad(), got {type(optimizer).__name__}")
     return optimizer
 
 
