@@ -117,7 +117,8 @@ class _RNNBase(Module):
             return [ag.Tensor(np.zeros((layers, batch, self.hidden_size), dtype))] * self.STATES
         states = list(hx) if self.STATES == 2 else [hx]
         if self.STATES == 2 and len(states) != 2:
-            raise ValueError(f"{self.scope_name}: the initial state must be a pair (h_0, c_0)")
+            raise ValueError(f"{self.scope_name} ({self.extra_repr()}): the initial state must "
+                             f"be a pair (h_0, c_0), got {len(states)} entries")
         out = []
         for name, state in zip(("h_0", "c_0"), states):
             state = ensure_tensor(state)
