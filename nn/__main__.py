@@ -41,7 +41,7 @@ def positive(kind: type) -> Callable[[str], float]:
             value = kind(text)
         except ValueError:
             value = 0
-        if value <= 0:
+        if not value > 0:  # "nan" parses as a float and compares False both ways
             raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
         return value
 
