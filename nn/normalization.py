@@ -21,7 +21,7 @@ import numpy as np
 import autograd_core as ag
 
 from . import init
-from ._checks import positive_int
+from ._checks import non_negative_float, positive_int, probability
 from .base import Module
 from .layers import ensure_tensor
 from .module import Parameter, register_module
@@ -43,7 +43,9 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True):
         super().__init__()
         self.num_features = positive_int(type(self).__name__, "num_features", num_features)
-        self.eps, self.momentum = float(eps), momentum
+        self.eps = non_negative_float(type(self).__name__, "eps", eps)
+        self.momentum = None if momentum is None else \
+            probability(type(self).__name__, "momentum", momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         _affine_parameters(self, (self.num_features,), affine, affine)
         dtype = ag.get_default_dtype()
@@ -140,7 +142,8 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True):
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape)
-        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        self.eps = non_negative_float("LayerNorm", "eps", eps)
+        self.elementwise_affine = bool(elementwise_affine)
         _affine_parameters(self, self.normalized_shape, elementwise_affine,
                            elementwise_affine and bias)
 
@@ -181,7 +184,7 @@ class GroupNorm(Module):
         if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
                              f"num_groups={num_groups}")
-        self.eps, self.affine = float(eps), bool(affine)
+        self.eps, self.affine = non_negative_float("GroupNorm", "eps", eps), bool(affine)
         _affine_parameters(self, (self.num_channels,), affine, affine)
 
     def forward(self, x: Any) -> ag.Tensor:
