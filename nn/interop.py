@@ -108,8 +108,11 @@ def export_onnx(model: ModuleBase, path: str | os.PathLike,
         example = np.zeros([1 if d == "batch" else d for d in dims])
     dtype = next((p.dtype for p in model.parameters()), ag.get_default_dtype())
     example = example.astype(dtype)
-    elem_type = {np.dtype(np.float32): TensorProto.FLOAT,
-                 np.dtype(np.float64): TensorProto.DOUBLE}[np.dtype(dtype)]
+    elem_types = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
+    if np.dtype(dtype) not in elem_types:
+        raise TypeError(f"nn.export_onnx: the model's parameters are {np.dtype(dtype)}; only "
+                        "float32 and float64 models can be exported")
+    elem_type = elem_types[np.dtype(dtype)]
 
     builder = _GraphBuilder(helper, numpy_helper, np.dtype(dtype))
     was_training = model.training
