@@ -61,6 +61,7 @@ import autograd_core as ag
 from ._checks import non_negative_int, positive_int
 from .base import Module
 from .data import _check_same_length, as_array
+from .losses import _ClassLoss
 from .train import (
     Callback,
     History,
@@ -365,6 +366,24 @@ def _epoch_logs(results: list[dict[str, Any]], steps: int,
     return logs
 
 
+def _check_row_mean(loss: Callable, data: Any) -> None:
+    """Refuse losses whose "mean" does not divide by the number of rows: the workers' gradients
+    are combined by their shares of the rows, which would then differ from one nn.fit step."""
+    if not isinstance(loss, _ClassLoss) or loss.reduction != "mean":
+        return
+    name = type(loss).__name__
+    if loss.weight is not None:
+        raise ValueError(f"nn.distributed.fit: {name}(weight=...) with reduction='mean' divides "
+                         "by the summed weight of each batch's labels, which the shards cannot "
+                         "combine exactly; use reduction='sum' or no class weight")
+    labels = data[1] if isinstance(data, (tuple, list)) and len(data) == 2 else None
+    if labels is not None and np.any(np.asarray(labels) == loss.ignore_index):
+        raise ValueError(f"nn.distributed.fit: labels equal {name}'s ignore_index "
+                         f"({loss.ignore_index}), so its 'mean' does not divide by the number "
+                         "of rows and the shards cannot combine exactly; use reduction='sum' or "
+                         "drop those rows")
+
+
 def fit(model_fn: Callable[[], Module], loss: Callable | str, optimizer_fn: Callable | str,
         data, epochs: int = 1, batch_size: int = 32, num_workers: int = 2,
         validation_data=None, callbacks: Sequence[Callback] | None = None,
@@ -415,6 +434,7 @@ def fit(model_fn: Callable[[], Module], loss: Callable | str, optimizer_fn: Call
     if gradient_sync == "auto":
         gradient_sync = "collective" if _collective_available() else "driver"
     loss = get_loss(loss)
+    _check_row_mean(loss, data)
     metric_fns = _metric_fns(metrics)
     val_loader = None if validation_data is None else _loader(
         "nn.distributed.fit validation_data", validation_data, None)

@@ -176,6 +176,18 @@ def test_bad_arguments_fail_before_starting_workers():
                            num_workers=0)
 
 
+def test_losses_whose_mean_is_not_over_rows_are_refused():
+    # the shards' gradients are combined by their shares of the rows: a class-weighted mean, or
+    # one that skips ignored labels, would silently differ from one nn.fit step
+    x, y = float64_digits(8)
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss\(weight=...\) with reduction='mean'"):
+        nn.distributed.fit(float64_mlp, nn.CrossEntropyLoss(weight=np.ones(10)), "sgd", (x, y))
+    y = y.copy()
+    y[0] = -100
+    with pytest.raises(ValueError, match="labels equal NLLLoss's ignore_index"):
+        nn.distributed.fit(float64_mlp, nn.NLLLoss(), "sgd", (x, y))
+
+
 def test_sweep_example_runs_with_asha(cluster, tmp_path):
     pytest.importorskip("ray.tune")
     example = runpy.run_path(str(ROOT / "examples" / "sweep_digits.py"), run_name="sweep_example")
