@@ -78,6 +78,11 @@ def test_out_of_range_axis_of_softmax() -> None:
         ag.tensor(np.ones((2, 3))).softmax(axis=3)
 
 
+def test_out_of_range_axis_of_normalize() -> None:
+    with pytest.raises(ag.ShapeError, match=r"normalize: axis 2 .*\(3, 4\)"):
+        ag.normalize(ag.tensor(np.ones((3, 4))), (2,))
+
+
 def test_squeeze_of_axis_with_size_above_one() -> None:
     with pytest.raises(ValueError, match=r"squeeze: .*\(2, 3\)"):
         ag.tensor(np.ones((2, 3))).squeeze(0)
