@@ -260,7 +260,7 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
     """``(func(inputs), H v)`` for a scalar function, without forming H: the gradient of
     <grad func, v> (two backward passes).
 
-    >>> ag.hvp(lambda x: (x ** 3).sum(), ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]))[1]
+    >>> ag.hvp(lambda x: (x ** 3).sum(), ag.tensor([1.0, 2.0]), ag.tensor([1.0, 1.0]))[1]  # [6, 12]
     """
     in_tuple, inputs = _prepare_inputs(inputs, create_graph)
     vs = _vectors(v, inputs, "hvp", "input")

@@ -1,6 +1,7 @@
 """The error function, element by element: ``math.erf`` in a compiled loop (numba lowers it to
 the C library's erf), and a numpy twin applying ``math.erf`` per element (numpy has no erf).
-Both give the C library's correctly rounded float64 values, so the op matches ``math.erf``.
+Both give the C library's float64 erf (within an ulp or so, not always correctly rounded), the
+function ``math.erf`` calls, so the op matches ``math.erf``.
 """
 
 from __future__ import annotations

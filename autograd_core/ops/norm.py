@@ -28,6 +28,7 @@ from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..tensor import Tensor
 from .fused import _kernel
+from .operands import axes as axes_of
 from .registry import register
 
 
@@ -182,8 +183,7 @@ def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight
 def normalize(x: Any, axes: Sequence[int], eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) with mean and biased variance over ``axes``, one node."""
     x = _as_float_tensor(x, "normalize", "input")
-    axes = tuple(sorted(int(a) % x.ndim for a in axes))
-    return Normalize.apply(x, axes=axes, eps=eps)
+    return Normalize.apply(x, axes=axes_of(axes, None, x.shape, "normalize"), eps=eps)
 
 
 def _affine(y: Tensor, weight: Any, bias: Any, shape: tuple[int, ...], op: str) -> Tensor:

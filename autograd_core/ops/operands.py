@@ -19,7 +19,8 @@ _scalar_cache: dict[tuple, Tensor] = {}
 
 def _scalar(value: bool | int | float, dtype) -> Tensor:
     """A constant 0-d tensor for a Python number, cached: loops reuse the same few constants."""
-    key = (value.__class__, value, dtype)
+    # 0.0 == -0.0 and both hash alike: key zeros on their spelling too, so x * -0.0 keeps its sign
+    key = (value.__class__, value, dtype, repr(value) if value == 0 else None)
     constant = _scalar_cache.get(key)
     if constant is None:
         if len(_scalar_cache) >= 1024:

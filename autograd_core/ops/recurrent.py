@@ -96,11 +96,11 @@ class LSTM(Function):
             hc = out[t]
             np.multiply(a[:, 3 * n:], np.tanh(hc[:, n:], out=tanh_c[t]), out=hc[:, :n])
         self.gates, self.tanh_c = gates, tanh_c
-        self.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        self.out = out
+        # out is saved (not kept aside) so that a later in-place write into it raises at backward
+        self.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, out)
         return out
 
-    def backward(self, grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    def backward(self, grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh, out):
         if isinstance(grad, Tensor):
             return self._backward_composed(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         n = w_hh.shape[1]
@@ -111,7 +111,7 @@ class LSTM(Function):
         order = list(self.order)
         for k in range(len(order) - 1, -1, -1):
             t = order[k]
-            hc_prev = self.out[order[k - 1]] if k else self.hc0
+            hc_prev = out[order[k - 1]] if k else self.hc0
             step_backward(self.gates[t], self.tanh_c[t], hc_prev, grad[t], dh, dc, grad_gates[t])
             np.matmul(grad_gates[t], w_hh, out=dh)
         # The products over the whole sequence, each only for an input that wants it (the
@@ -120,20 +120,20 @@ class LSTM(Function):
         rows = grad_gates.reshape(-1, 4 * n)
         grad_x = (rows @ w_ih).reshape(x.shape) if needs[0] else None
         grad_w_ih = rows.T @ x.reshape(rows.shape[0], -1) if needs[3] else None
-        grad_w_hh = self._grad_w_hh(grad_gates, h0) if needs[4] else None
+        grad_w_hh = self._grad_w_hh(grad_gates, h0, out) if needs[4] else None
         if b_ih is None:
             return grad_x, dh, dc, grad_w_ih, grad_w_hh
         grad_bias = rows.sum(axis=0) if needs[5] or needs[6] else None
         return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_bias, grad_bias
 
-    def _grad_w_hh(self, grad_gates: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    def _grad_w_hh(self, grad_gates: np.ndarray, h0: np.ndarray, out: np.ndarray) -> np.ndarray:
         """sum over steps of da_t.T @ h_prev: each step but the first starts from the h of the
         step processed before it (a view of the output, no copy), the first from h0."""
         n = h0.shape[1]
         first, later, before = (-1, slice(None, -1), slice(1, None)) if self.order.step < 0 \
             else (0, slice(1, None), slice(None, -1))
         return grad_gates[first].T @ h0 + \
-            grad_gates[later].reshape(-1, 4 * n).T @ self.out[before, :, :n].reshape(-1, n)
+            grad_gates[later].reshape(-1, 4 * n).T @ out[before, :, :n].reshape(-1, n)
 
     def _backward_composed(self, grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         """create_graph: the same layer recomputed step by step from engine ops, differentiated

@@ -42,7 +42,10 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """a with the axes from ``start_dim`` to ``end_dim`` (inclusive) merged into one."""
     if a.ndim == 0:
         return reshape(a, 1)
-    start, end = start_dim % a.ndim, end_dim % a.ndim
+    (start,), (end,) = (axes(d, None, a.shape, "flatten") for d in (start_dim, end_dim))
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {a.shape}")
     return reshape(a, a.shape[:start] + (-1,) + a.shape[end + 1:])
 
 

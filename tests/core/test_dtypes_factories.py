@@ -72,6 +72,12 @@ def test_float32_op_python_float_stays_float32() -> None:
         assert result.dtype == np.float32, result
 
 
+def test_python_negative_zero_keeps_its_sign() -> None:
+    x = ag.tensor([1.0, 2.0])
+    assert not np.signbit((x * 0.0).data).any()
+    assert np.signbit((x * -0.0).data).all()
+
+
 def test_int_tensor_op_python_int_stays_int64() -> None:
     assert (ag.tensor([1, 2]) + 1).dtype == np.int64
 

@@ -78,6 +78,19 @@ def test_out_of_range_axis_of_softmax() -> None:
         ag.tensor(np.ones((2, 3))).softmax(axis=3)
 
 
+def test_flatten_dims_out_of_range_or_out_of_order() -> None:
+    t = ag.tensor(np.ones((2, 3, 4)))
+    with pytest.raises(ag.ShapeError, match=r"flatten: axis 4 is out of range.*\(2, 3, 4\)"):
+        t.flatten(4)
+    with pytest.raises(ag.ShapeError, match=r"flatten: start_dim 2 comes after end_dim 0"):
+        t.flatten(2, 0)
+
+
+def test_out_of_range_axis_of_normalize() -> None:
+    with pytest.raises(ag.ShapeError, match=r"normalize: axis 2 .*\(3, 4\)"):
+        ag.normalize(ag.tensor(np.ones((3, 4))), (2,))
+
+
 def test_squeeze_of_axis_with_size_above_one() -> None:
     with pytest.raises(ValueError, match=r"squeeze: .*\(2, 3\)"):
         ag.tensor(np.ones((2, 3))).squeeze(0)

@@ -63,6 +63,17 @@ def test_saved_output_written_in_place_raises() -> None:
         z.backward()
 
 
+def test_lstm_output_written_in_place_raises() -> None:
+    x, h0, c0 = ag.randn(3, 2, 3), ag.zeros((2, 4)), ag.zeros((2, 4))
+    w_ih, w_hh = ag.randn(16, 3, requires_grad=True), ag.randn(16, 4, requires_grad=True)
+    hc = ag.lstm(x, h0, c0, w_ih, w_hh)
+    loss = hc.sum()
+    with ag.no_grad():
+        hc[0] = 5.0  # backward reads the states from this output
+    with pytest.raises(RuntimeError, match="the output of lstm"):
+        loss.backward()
+
+
 def test_writes_through_views_and_detach_are_seen() -> None:
     w = leaf([[1.0, 2.0], [3.0, 4.0]])
     y = (w.T * 2.0).sum() + (w * w).sum()  # w saved by mul; w.T is a view of w's memory
