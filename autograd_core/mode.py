@@ -5,8 +5,8 @@
 - name scopes: ``name_scope("fc1")`` tags the nodes created inside, for pictures of the graph.
 
 The state is per thread (like PyTorch's), so a data-loading thread that runs ``no_grad`` cannot
-switch recording off for the training thread. So is what a mode object saves on entry: one
-``no_grad()`` object may decorate a function that several threads run at once.
+switch recording off for the training thread. So is what a mode object saves on entry, kept on
+the object: one ``no_grad()`` object may decorate a function that several threads run at once.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ class _State(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.scopes: tuple[str, ...] = ()
-        # What each mode object entered in this thread saved, restored on exit. ``with`` blocks
-        # nest, so one stack per thread serves every object.
-        self.saved: list = []
         self.recorder = None  # the capture.Recorder of a step being recorded by ag.jit
 
 
@@ -36,18 +33,35 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
+class _Switch(contextlib.ContextDecorator):
+    """A mode object: what it saves on entry is kept on the object, per thread. Threads sharing
+    one object (as a decorator) do not mix their states, and a block left out of order (a
+    generator suspended inside one) restores its own state, not another object's."""
+
+    _lock = threading.Lock()
+
+    def _saved(self) -> list:
+        per_thread = self.__dict__.get("_per_thread")
+        if per_thread is None:
+            with self._lock:
+                per_thread = self.__dict__.setdefault("_per_thread", threading.local())
+        if not hasattr(per_thread, "stack"):
+            per_thread.stack = []
+        return per_thread.stack
+
+
+class _GradMode(_Switch):
     """Sets grad mode for a ``with`` block or a decorated function, then restores it."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
 
     def __enter__(self) -> None:
-        state.saved.append(state.grad_enabled)
+        self._saved().append(state.grad_enabled)
         state.grad_enabled = self.enabled
 
     def __exit__(self, *exc) -> None:
-        state.grad_enabled = state.saved.pop()
+        state.grad_enabled = self._saved().pop()
 
 
 def no_grad() -> _GradMode:
@@ -60,7 +74,7 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(_Switch):
     """Raise ``FloatingPointError`` at the first NaN/inf produced by an op, forward or backward.
 
     The message names the op and the line of user code that created it. Checking costs a pass
@@ -71,11 +85,11 @@ class detect_anomaly(contextlib.ContextDecorator):
         # numpy's own warnings would pre-empt the clearer error naming the op and the line.
         errstate = np.errstate(invalid="ignore", divide="ignore", over="ignore")
         errstate.__enter__()
-        state.saved.append((state.anomaly, errstate))
+        self._saved().append((state.anomaly, errstate))
         state.anomaly = True
 
     def __exit__(self, *exc) -> None:
-        state.anomaly, errstate = state.saved.pop()
+        state.anomaly, errstate = self._saved().pop()
         errstate.__exit__(*exc)
 
 

@@ -102,3 +102,25 @@ def test_complex_tensors_cannot_require_grad(dtype) -> None:
     with pytest.raises(ag.DTypeError, match=f"cast: .*{np.dtype(dtype).name}"):
         ag.astype(x, dtype)
     assert ag.tensor(z).dtype == dtype  # as plain data they are fine
+
+
+def test_blocks_left_out_of_order_restore_their_own_state():
+    # a generator suspended inside no_grad() leaves it inside another mode block
+    def steps():
+        with ag.no_grad():
+            yield
+        yield
+
+    with ag.enable_grad():
+        gen = steps()
+        next(gen)                          # inside no_grad
+        with ag.enable_grad():             # saves "off"
+            next(gen)                      # no_grad exits, restoring "on"
+            assert ag.is_grad_enabled()
+        assert not ag.is_grad_enabled()    # enable_grad restores what it found, as PyTorch's
+    assert ag.is_grad_enabled()
+    gen = steps()
+    next(gen)
+    with ag.detect_anomaly():
+        next(gen)
+    assert ag.is_grad_enabled() and not ag.mode.state.anomaly
