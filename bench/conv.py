@@ -21,10 +21,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from bench.harness import Result, common_arguments, emit, python
+from bench.harness import Result, common_arguments, emit, median_step_seconds, python
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH, C_IN, C_OUT, SIZE, KERNEL = 32, 16, 32, 28, 3
@@ -77,14 +76,7 @@ def worker(contestant: str, threads: int, calls: int) -> float:
 
         torch.set_num_threads(threads)
     step = ours_step() if contestant == "ours" else torch_step()
-    for _ in range(3):  # first-call costs: numba's cache load, allocator warm-up
-        step()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_step_seconds(step, calls)
 
 
 def spawn(contestant: str, threads: int, calls: int) -> float:

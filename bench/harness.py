@@ -85,6 +85,19 @@ def time_case(case: Case, blocks: int, warmup: int = 2,
     return statistics.median(times)
 
 
+def median_step_seconds(step: Callable[[], object], calls: int, warmup: int = 3) -> float:
+    """Median wall seconds of ``step()`` over ``calls`` calls, after ``warmup`` untimed ones
+    (first-call costs: Numba's cache load, allocator and thread warm-up)."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def clock_for(threads: int) -> Callable[[], float]:
     """The process's CPU time with one thread: on a loaded machine the wall clock also counts
     the time spent waiting for a core, which swamps the differences being measured. With

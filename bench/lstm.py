@@ -20,9 +20,8 @@ import json
 import os
 import statistics
 import subprocess
-import time
 
-from bench.harness import markdown_table, python
+from bench.harness import markdown_table, median_step_seconds, python
 
 STEPS, BATCH, INPUT, HIDDEN = 35, 32, 128, 128
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -59,14 +58,7 @@ def child(contestant: str, threads: int, calls: int) -> float:
             output, _ = layer(xt)
             (output * weights_t).sum().backward()
 
-    for _ in range(3):  # first calls: kernels compiled or loaded, caches and threads warm
-        step()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_step_seconds(step, calls)
 
 
 def measure(contestant: str, threads: int, calls: int) -> float:
