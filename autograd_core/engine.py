@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .function import RELEASED, check_finite
+from .kernels.registry import sole_owner
 from .mode import _GradMode, state
 from .tensor import Tensor, to_array
 
@@ -142,15 +143,16 @@ def _run_hooks(tensor: Tensor, grad):
 def _accumulate(tensor: Tensor, grad, adopted: set[int]) -> None:
     """Add ``grad`` to ``tensor.grad``, never sharing an array with anything else.
 
-    A fresh array that the walk made is adopted as it is (copying every parameter's gradient
-    on every step costs a pass over all weights). It is copied when it could be shared: a view
+    A fresh array that the walk made (numpy's or a kernel's, see ``kernels.sole_owner``) is
+    adopted as it is (copying every parameter's gradient on every step costs a pass over all
+    weights). It is copied when it could be shared: a view
     (e.g. the read-only broadcast of a sum's gradient), an array already handed to another
     tensor in this walk (add passes one gradient to both inputs), or a dtype to convert.
     """
     if isinstance(grad, Tensor):  # create_graph: keep the sum differentiable
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
-        if grad.base is not None or id(grad) in adopted or grad.dtype != tensor.data.dtype \
+        if not sole_owner(grad) or id(grad) in adopted or grad.dtype != tensor.data.dtype \
                 or not grad.flags.writeable:
             grad = np.array(grad, dtype=tensor.data.dtype)
         adopted.add(id(grad))

@@ -40,6 +40,7 @@ class Kernel(NamedTuple):
 
 _KERNELS: dict[str, Kernel] = {}
 _compiled: dict[str, Callable[..., Any]] = {}
+_numba_memory: list[type] = []  # numba's record of the memory it allocated, once numba is loaded
 
 
 def _jit_from_env(environ: Mapping[str, str]) -> bool:
@@ -114,13 +115,28 @@ def get(name: str, jit: bool | None = None) -> Callable[..., Any]:
 def _njit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     _configure_numba_cache()
     import numba
+    from numba.core.runtime import _nrt_python
     from numba.extending import register_jitable
+
+    _numba_memory.append(_nrt_python._MemInfo)
 
     from ..formulas import JITABLE
 
     for formula in JITABLE:  # the loops call the shared formulas
         register_jitable(formula)
     return numba.njit(**NJIT_OPTIONS)
+
+
+def sole_owner(array: Any) -> bool:
+    """True when nothing but ``array`` can reach its memory, so it may be adopted and written in
+    place: numpy allocated it for this array (no ``base``), or a kernel allocated it and handed it
+    over (its base is numba's memory record and only this array holds that record). A view of
+    another array is never a sole owner.
+    """
+    base = array.base
+    if base is None:
+        return True
+    return bool(_numba_memory) and base.__class__ is _numba_memory[0] and base.refcount == 1
 
 
 def user_cache_dir(environ: Mapping[str, str]) -> str:

@@ -19,6 +19,7 @@ import test_kernels_softmax_xent
 import test_kernels_special
 from kernel_table import REPO_ROOT, relayout
 
+import autograd_core as ag
 import autograd_core.kernels as K
 from autograd_core.kernels import registry
 
@@ -114,3 +115,31 @@ def test_env_var_selects_twins_and_numba_is_never_imported():
         "assert 'numba' not in sys.modules\n"
     )
     run_python(code, AUTOGRAD_CORE_JIT="0")
+
+
+def test_sole_owner_tells_a_kernels_fresh_array_from_shared_memory():
+    numba = pytest.importorskip("numba")
+    outer = registry.get("small_matmul", jit=True)  # loads numba as the kernels do
+
+    @numba.njit
+    def two_rows(n):
+        both = np.ones((2, n))
+        return both[0], both[1]
+
+    made = outer(np.ones((3, 1)), np.ones((1, 2)))
+    assert made.base is not None and registry.sole_owner(made)  # adopted without a copy
+    first, second = two_rows(4)  # one allocation, two arrays
+    assert not registry.sole_owner(first) and not registry.sole_owner(second)
+    assert registry.sole_owner(np.ones(3)) and not registry.sole_owner(np.ones(3)[1:])
+    assert not registry.sole_owner(made[1:])
+
+
+def test_walk_adopts_a_kernels_gradient_without_copying():
+    # the linear layer's batch-1 weight gradient comes from the numba outer-product kernel; a
+    # copy would own its memory (no base), the kernel's array keeps numba's record as base
+    x = ag.tensor(np.ones((1, 300), np.float32))
+    weight = ag.tensor(np.ones((200, 300), np.float32), requires_grad=True)
+    ag.linear(x, weight).sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), np.ones((200, 300)))
+    if K.jit_enabled():
+        assert weight.grad.data.base is not None and registry.sole_owner(weight.grad.data)
