@@ -1,10 +1,11 @@
-"""``ag.jit``: record a training step once, then replay it as a flat plan of numpy calls.
+"""``ag.jit``: record a training step, then replay it as one compiled, straight-line function.
 
 A training step builds the same graph every time: the same ops, on arrays of the same shapes.
-``ag.jit`` wraps a step function, watches it run, and keeps what it did as a *plan*: a flat list
-of the ops' forward calls, the backward formulas the engine ran (with the gradient sums and the
-accumulation into ``.grad``), and the optimizer's update. Later calls run the plan directly on the
-new inputs' arrays: no Tensor, Function or graph walk is built per op.
+``ag.jit`` wraps a step function, watches it run, and keeps what it did as a *plan*
+(``autograd_core.plan``): the ops' forward calls, the backward formulas the engine ran (with the
+gradient sums and the accumulation into ``.grad``) and the optimizer's update, written out as
+Python source. Later calls run that code on the new inputs' arrays: no Tensor, Function or graph
+walk is built per op.
 
 >>> @ag.jit
 ... def step(x, y):
@@ -15,7 +16,7 @@ new inputs' arrays: no Tensor, Function or graph walk is built per op.
 ...     return loss
 >>> for x, y in loader:
 ...     loss = step(x, y)          # calls 1 and 2 run eagerly (recording); later calls replay
->>> print(step.explain())          # the plan, one line per op
+>>> print(step.explain())          # the plan's source, one line per op
 
 **What is recorded, and when.** Each *signature* gets its own plan. The signature is the shape,
 dtype and ``requires_grad`` of every Tensor or array argument, the value of every other argument
@@ -66,49 +67,12 @@ from typing import Any
 import numpy as np
 
 from . import engine, random
-from .errors import AutogradError
 from .function import Function
 from .mode import state
+from .plan import Backward, CaptureError, Effect, Op, Plan, arrays_of, input_holding
 from .tensor import Tensor
 
-
-class CaptureError(AutogradError, RuntimeError):
-    """A step that ``ag.jit`` cannot record, or a replay that differs from eager (check=True)."""
-
-
-# --- recording ------------------------------------------------------------------------------
-
-
-class _Op:
-    """One forward op as recorded: the Function, its input tensors, its parameters, its output."""
-
-    __slots__ = ("fn", "inputs", "params", "out")
-
-    def __init__(self, fn: Function, inputs: tuple, params: dict, out: Tensor):
-        self.fn, self.inputs, self.params, self.out = fn, inputs, params, out
-
-    def describe(self) -> str:
-        shapes = ", ".join(f"{t.shape}" for t in self.inputs)
-        return f"{self.fn.name}({shapes}) -> {self.out.shape} {self.out.dtype}"
-
-
-class _Backward:
-    """A ``backward()`` call as recorded: the root and the engine's order of its graph."""
-
-    __slots__ = ("root", "order")
-
-    def __init__(self, root: Tensor, order: list[Tensor]):
-        self.root, self.order = root, order
-
-
-class _Effect:
-    """A side effect outside the graph (an optimizer step, zero_grad): replayed by calling
-    ``run``; ``snapshot()`` (optional) returns a function that undoes what ``run`` changes."""
-
-    __slots__ = ("name", "run", "snapshot")
-
-    def __init__(self, name: str, run: Callable[[], Any], snapshot: Callable | None):
-        self.name, self.run, self.snapshot = name, run, snapshot
+__all__ = ["CaptureError", "Captured", "Recorder", "active_recorder", "jit"]
 
 
 _READS = ("item", "numpy", "tolist", "__float__", "__int__", "__index__", "__bool__", "__array__")
@@ -118,7 +82,7 @@ class Recorder:
     """Collects what one eager run of a step does; installed as ``mode.state.recorder``."""
 
     def __init__(self) -> None:
-        self.events: list[_Op | _Backward | _Effect] = []
+        self.events: list[Op | Backward | Effect] = []
 
     def apply(self, cls: type[Function], inputs: tuple, params: dict) -> Tensor:
         """Run ``cls.apply`` eagerly (recording nothing inside it) and keep the op."""
@@ -131,7 +95,7 @@ class Recorder:
         finally:
             state.recorder = self
         fn = out._node if out._node is not None else cls()
-        self.events.append(_Op(fn, inputs, params, out))
+        self.events.append(Op(fn, inputs, params, out))
         return out
 
     def backward(self, root: Tensor, gradient: Any, create_graph: bool) -> None:
@@ -143,12 +107,12 @@ class Recorder:
             if tensor._hooks or tensor._retains_grad:
                 raise CaptureError(f"ag.jit: a tensor of shape {tensor.shape} in the step has "
                                    "a hook or retain_grad(); these are not replayed")
-        self.events.append(_Backward(root, order))
+        self.events.append(Backward(root, order))
 
     def effect(self, name: str, run: Callable[[], Any],
                snapshot: Callable[[], Callable[[], None]] | None = None) -> None:
         """Record a side effect that the replay repeats by calling ``run()``."""
-        self.events.append(_Effect(name, run, snapshot))
+        self.events.append(Effect(name, run, snapshot))
 
     def refuse(self, what: str) -> None:
         raise CaptureError(f"ag.jit: {what} inside a captured step is not supported")
@@ -187,9 +151,6 @@ def _record(function: Callable, args: tuple, kwargs: dict) -> tuple[Recorder, An
     return recorder, result
 
 
-# --- the plan ---------------------------------------------------------------------------------
-
-
 def _same_value(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype \
@@ -204,243 +165,39 @@ def _same_value(a: Any, b: Any) -> bool:
         return a is b
 
 
-class Plan:
-    """The flat program of one signature: slots for arrays, and steps that fill them.
+def _snapshot(plan: Plan) -> Callable[[], None]:
+    """Copies of everything a step changes; the returned function puts them back."""
+    leaves = [(t, t.data.copy(), None if t.grad is None else t.grad.data.copy())
+              for _, t in plan.leaves if t.data.flags.writeable]
+    generator = random.get_generator()
+    rng_state = copy.deepcopy(generator.bit_generator.state)
+    undo = [e.snapshot() for e in plan.events if isinstance(e, Effect) and e.snapshot is not None]
 
-    ``vals`` holds every array of a replay: the step's inputs, the leaves it reads (parameters
-    and constants, re-read at every replay), and each op's output. ``steps`` are closures run in
-    order; ``lines`` describe them for ``explain()``.
-    """
-
-    def __init__(self, recorder: Recorder, inputs: list, result: Any):
-        self.inputs = inputs  # the recorded run's tensor and array arguments: slots 0, 1, ...
-        self.arrays = _arrays(inputs)
-        self.recorder = recorder
-        self.slot: dict[int, int] = {id(t): i for i, t in enumerate(inputs)}
-        self.vals: list[Any] = list(self.arrays)
-        self.leaves: list[tuple[int, Tensor]] = []
-        self.op_slots: list[int] = []  # each op's output slot, in order (check=True compares)
-        self.arg_tensors: list = list(inputs)  # this replay's inputs
-        self.steps: list[Callable[[], None]] = []
-        self.lines = [f"input  v{i} {a.shape} {a.dtype}" for i, a in enumerate(self.arrays)]
-        for event in recorder.events:
-            if isinstance(event, _Op):
-                self._forward(event)
-            elif isinstance(event, _Backward):
-                self._backward(event)
-            else:
-                self.steps.append(event.run)
-                self.lines.append(f"effect {event.name}")
-        self.result = self._template(result)
-
-    def _source(self, tensor: Tensor) -> int:
-        """The slot of ``tensor``: an input, an op output, or a leaf read at every replay."""
-        slot = self.slot.get(id(tensor))
-        if slot is None:
-            slot = _input_holding(tensor.data, self.arrays)  # a tensor made on an input array
-        if slot is None:
-            slot = self.slot[id(tensor)] = len(self.vals)
-            self.vals.append(tensor.data)
-            self.leaves.append((slot, tensor))
-            self.lines.append(f"leaf   v{slot} {tensor.shape} {tensor.dtype}")
-        return slot
-
-    def _forward(self, op: _Op) -> None:
-        # The recorded run's backward released what forward saved; ops that save nothing would
-        # keep that mark, since the replayed forward never overwrites it.
-        op.fn.__dict__.pop("saved", None)
-        sources = [self._source(t) for t in op.inputs]
-        out = self.slot[id(op.out)] = len(self.vals)
-        self.vals.append(op.out.data)
-        self.op_slots.append(out)
-        from_inputs = [(name, i) for name, value in op.params.items()
-                       if (i := _input_holding(value, self.arrays)) is not None]
-        self.steps.append(_forward_step(self.vals, op.fn, sources, op.params, from_inputs,
-                                        out))
-        inputs_of = dict(from_inputs)
-        params = "".join(f", {k}={_show(v, inputs_of.get(k))}" for k, v in op.params.items())
-        self.lines.append(f"v{out} = {op.fn.name}({', '.join(f'v{s}' for s in sources)}"
-                          f"{params})  {op.out.shape} {op.out.dtype}")
-
-    def _backward(self, event: _Backward) -> None:
-        """The engine's walk over ``event.order`` with gradient slots instead of a dict."""
-        position = {id(t): i for i, t in enumerate(event.order)}
-        entries = []
-        for tensor in event.order:
-            node = tensor._node
-            if node is None:
-                target = next((i for i, v in enumerate(self.inputs) if v is tensor), tensor)
-                entries.append((target, None, ()))
-                continue
-            inputs = tuple((inp, position.get(id(inp)) if inp._requires_grad else None)
-                           for inp in node.inputs)
-            entries.append((None, node, inputs))
-            self.lines.append(f"grad   {node.name} -> " + ", ".join(
-                f"d v{self.slot[id(inp)]}" for inp, k in inputs if k is not None))
-        root = self._source(event.root)
-        vals, arg_tensors = self.vals, self.arg_tensors
-
-        def backward_step() -> None:
-            grads: list[Any] = [None] * len(entries)
-            grads[0] = np.ones_like(vals[root])
-            adopted: set[int] = set()
-            for i, (target, node, inputs) in enumerate(entries):
-                grad = grads[i]
-                if grad is None:
-                    continue
-                grads[i] = None
-                if node is None:
-                    leaf = arg_tensors[target] if target.__class__ is int else target
-                    engine._accumulate(leaf, grad, adopted)
-                    continue
-                input_grads = node.backward(grad, *node.saved)
-                if input_grads.__class__ is not tuple:
-                    input_grads = (input_grads,)
-                for (inp, k), input_grad in zip(inputs, input_grads):
-                    if k is None or input_grad is None:
-                        continue
-                    data = inp.data
-                    if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:
-                        input_grad = engine._fit_to_input(input_grad, inp, node.name)
-                    previous = grads[k]
-                    grads[k] = input_grad if previous is None else previous + input_grad
-
-        self.steps.append(backward_step)
-        self.lines.append(f"backward of v{root}: {sum(n is not None for _, n, _ in entries)} "
-                          f"formulas, {sum(n is None for _, n, _ in entries)} leaf gradients")
-
-    def _template(self, value: Any) -> Any:
-        """The step's result with each tensor replaced by its slot (as ``("slot", k)``)."""
-        if isinstance(value, Tensor):
-            return ("slot", self._source(value))
-        if isinstance(value, (tuple, list)):
-            return type(value)(self._template(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self._template(v) for k, v in value.items()}
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return ("const", value)
-        raise CaptureError(f"ag.jit: a captured step may return tensors, tuples, lists and "
-                           f"dicts of them and plain constants, got {type(value).__name__}")
-
-    def _build(self, template: Any) -> Any:
-        if template.__class__ is tuple and len(template) == 2 and template[0] in ("slot",
-                                                                                   "const"):
-            kind, value = template
-            return Tensor._wrap(self.vals[value]) if kind == "slot" else value
-        if isinstance(template, (tuple, list)):
-            return type(template)(self._build(v) for v in template)
-        return {k: self._build(v) for k, v in template.items()}
-
-    def replay(self, inputs: list) -> Any:
-        vals = self.vals
-        for i, value in enumerate(inputs):
-            vals[i] = value.data if value.__class__ is Tensor else value
-        self.arg_tensors[:] = inputs
-        for slot, tensor in self.leaves:
-            vals[slot] = tensor.data
-        for step in self.steps:
-            step()
-        return self._build(self.result)
-
-    def explain(self) -> str:
-        return "\n".join(self.lines)
-
-    # -- check=True --------------------------------------------------------------------------
-    def snapshot(self) -> Callable[[], None]:
-        """Copies of everything a step changes; the returned function puts them back."""
-        leaves = [(t, t.data.copy(), None if t.grad is None else t.grad.data.copy())
-                  for _, t in self.leaves if t.data.flags.writeable]
-        generator = random.get_generator()
-        rng_state = copy.deepcopy(generator.bit_generator.state)
-        undo = [e.snapshot() for e in self.recorder.events
-                if isinstance(e, _Effect) and e.snapshot is not None]
-
-        def restore() -> None:
-            for tensor, data, grad in leaves:
-                tensor.data[...] = data
-                tensor.grad = None if grad is None else Tensor._wrap(grad.copy())
-            generator.bit_generator.state = rng_state
-            for function in undo:
-                function()
-        return restore
+    def restore() -> None:
+        for tensor, data, grad in leaves:
+            tensor.data[...] = data
+            tensor.grad = None if grad is None else Tensor._wrap(grad.copy())
+        generator.bit_generator.state = rng_state
+        for function in undo:
+            function()
+    return restore
 
 
-def _forward_step(vals: list, fn: Function, sources: list[int], params: dict,
-                  from_inputs: list[tuple[str, int]], out: int) -> Callable[[], None]:
-    """One op's forward on slots; the common arities avoid building a list. ``from_inputs``:
-    parameters that are a step input's array (labels, indices), taken from this replay's."""
-    if from_inputs:
-        return _forward_step_with_inputs(vals, fn, sources, params, from_inputs, out)
-    if len(sources) == 1:
-        (a,) = sources
-
-        def step() -> None:
-            result = fn.forward(vals[a], **params)
-            vals[out] = result if result.__class__ is np.ndarray else np.asarray(result)
-    elif len(sources) == 2:
-        a, b = sources
-
-        def step() -> None:
-            result = fn.forward(vals[a], vals[b], **params)
-            vals[out] = result if result.__class__ is np.ndarray else np.asarray(result)
-    else:
-        def step() -> None:
-            result = fn.forward(*[vals[s] for s in sources], **params)
-            vals[out] = result if result.__class__ is np.ndarray else np.asarray(result)
-    return step
-
-
-def _show(value: Any, input_slot: int | None) -> str:
-    if input_slot is not None:
-        return f"v{input_slot}"
-    if isinstance(value, np.ndarray):
-        return f"<array {value.shape} {value.dtype}>"
-    return f"{value!r:.40}"
-
-
-def _arrays(inputs: list) -> list[np.ndarray]:
-    return [v.data if isinstance(v, Tensor) else v for v in inputs]
-
-
-def _input_holding(value: Any, arrays: list[np.ndarray]) -> int | None:
-    """The index of the step input whose array ``value`` is (or views whole), if any."""
-    if isinstance(value, np.ndarray):
-        for i, array in enumerate(arrays):
-            if array is value or (value.base is array and value.shape == array.shape
-                                  and value.strides == array.strides
-                                  and value.dtype == array.dtype
-                                  and value.ctypes.data == array.ctypes.data):
-                return i
-    return None
-
-
-def _forward_step_with_inputs(vals: list, fn: Function, sources: list[int], params: dict,
-                              from_inputs: list[tuple[str, int]],
-                              out: int) -> Callable[[], None]:
-    def step() -> None:
-        current = dict(params)
-        for name, i in from_inputs:
-            current[name] = vals[i]
-        result = fn.forward(*[vals[s] for s in sources], **current)
-        vals[out] = result if result.__class__ is np.ndarray else np.asarray(result)
-    return step
-
-
-def _compare(first: Recorder, second: Recorder, inputs1: list, inputs2: list) -> None:
-    """Raise CaptureError unless two recordings of one signature did the same thing."""
-    kinds = [type(e).__name__ for e in first.events], [type(e).__name__ for e in second.events]
-    if len(first.events) != len(second.events):
+def _compare(first: list, second: list, inputs1: list, inputs2: list) -> None:
+    """Raise CaptureError unless two recordings (their events) of one signature did the same."""
+    kinds = [type(e).__name__ for e in first], [type(e).__name__ for e in second]
+    if len(first) != len(second):
         raise CaptureError(f"ag.jit: two calls with the same signature ran different steps "
-                           f"({len(first.events)} and {len(second.events)} recorded events): "
+                           f"({len(first)} and {len(second)} recorded events): "
                            "the step's control flow depends on the data")
-    arrays1, arrays2 = _arrays(inputs1), _arrays(inputs2)
+    arrays1, arrays2 = arrays_of(inputs1), arrays_of(inputs2)
     where1: dict[int, tuple] = {}
     where2: dict[int, tuple] = {}
-    for k, (a, b) in enumerate(zip(first.events, second.events)):
-        if kinds[0][k] != kinds[1][k] or (isinstance(a, _Effect) and a.name != b.name):
+    for k, (a, b) in enumerate(zip(first, second)):
+        if kinds[0][k] != kinds[1][k] or (isinstance(a, Effect) and a.name != b.name):
             raise CaptureError(f"ag.jit: event {k} differs between two recordings "
                                f"({kinds[0][k]} vs {kinds[1][k]}): data-dependent control flow")
-        if not isinstance(a, _Op):
+        if not isinstance(a, Op):
             continue
         if type(a.fn) is not type(b.fn) or len(a.inputs) != len(b.inputs) \
                 or a.params.keys() != b.params.keys():
@@ -448,7 +205,7 @@ def _compare(first: Recorder, second: Recorder, inputs1: list, inputs2: list) ->
                                f"{b.describe()} in the other: data-dependent control flow")
         for name, x in a.params.items():
             y = b.params[name]
-            place_x, place_y = _input_holding(x, arrays1), _input_holding(y, arrays2)
+            place_x, place_y = input_holding(x, arrays1), input_holding(y, arrays2)
             if place_x != place_y or (place_x is None and x is not y
                                       and not _same_value(x, y)):
                 raise CaptureError(
@@ -456,8 +213,8 @@ def _compare(first: Recorder, second: Recorder, inputs1: list, inputs2: list) ->
                     "calls but is not the array of an input of the step (it is computed inside "
                     "the step, or converted: pass it ready-made, e.g. int64 labels)")
         for i, (x, y) in enumerate(zip(a.inputs, b.inputs)):
-            place_x = where1.get(id(x), _input_holding(x.data, arrays1))
-            place_y = where2.get(id(y), _input_holding(y.data, arrays2))
+            place_x = where1.get(id(x), input_holding(x.data, arrays1))
+            place_y = where2.get(id(y), input_holding(y.data, arrays2))
             if place_x != place_y:
                 raise CaptureError(f"ag.jit: input {i} of op {k} ({a.describe()}) comes from "
                                    "different places in two recordings")
@@ -553,19 +310,19 @@ class Captured:
         if first is None:
             self._first[key] = (recorder, tensors)
         else:
-            _compare(first[0], recorder, first[1], tensors)
-            self.plans[key] = Plan(recorder, tensors, result)
+            _compare(first[0].events, recorder.events, first[1], tensors)
+            self.plans[key] = Plan(recorder.events, tensors, result)
         return result
 
     def _checked(self, plan: Plan, args: tuple, kwargs: dict, tensors: list) -> Any:
-        restore = plan.snapshot()
+        restore = _snapshot(plan)
         recorder, expected = _record(self.function, args, kwargs)
-        _compare(plan.recorder, recorder, plan.inputs, tensors)
+        _compare(plan.events, recorder.events, plan.inputs, tensors)
         after = [(t, t.data.copy(), None if t.grad is None else t.grad.data.copy())
                  for _, t in plan.leaves]
         restore()
-        result = plan.replay(tensors)
-        ops = [e for e in recorder.events if isinstance(e, _Op)]
+        result = plan.replay(tensors, keep_all=True)
+        ops = [e for e in recorder.events if isinstance(e, Op)]
         for op, slot in zip(ops, plan.op_slots):
             got = plan.vals[slot]
             if not _same_value(op.out.data, got):
