@@ -13,12 +13,13 @@ averages in eval mode; the running averages are buffers (``running_mean``, ``run
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 import autograd_core as ag
+from autograd_core.capture import active_recorder
 
 from . import init
 from ._checks import non_negative_float, positive_int, probability
@@ -77,18 +78,35 @@ class _BatchNorm(Module):
                                 f"shape {self.INPUT} with C={self.num_features}, got shape "
                                 f"{x.shape}")
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+        counting = self.training and self.track_running_stats
+        if counting:
+            self._count_batch()
+            recorder = active_recorder()
+            if recorder is not None and self.momentum is None:
+                recorder.refuse(f"{self.scope_name} with momentum=None (its factor changes "
+                                "every batch)")
+            if recorder is not None:  # inside ag.jit: the op updates the averages at replay
+                recorder.effect(f"{self.scope_name}: count the batch", self._count_batch,
+                                self._snapshot_count)
             if self.momentum is None:  # cumulative moving average of all batches so far
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or not self.track_running_stats
         running = (self.running_mean, self.running_var) \
             if self.track_running_stats else (None, None)
-        y = ag.batch_norm(x, *running, self.weight, self.bias, training=use_batch_stats,
-                          momentum=momentum, eps=self.eps)
-        if self.training and self.track_running_stats:  # batch_norm updated them in place
-            self._bump_buffer_versions()
-        return y
+        return ag.batch_norm(x, *running, self.weight, self.bias, training=use_batch_stats,
+                             momentum=momentum, eps=self.eps)
+
+    def _count_batch(self) -> None:
+        """One more training batch: the op that follows updates the running averages."""
+        self.num_batches_tracked.data[...] += 1
+        self._bump_buffer_versions()
+
+    def _snapshot_count(self) -> Callable[[], None]:
+        count = self.num_batches_tracked.data.copy()
+
+        def restore() -> None:
+            self.num_batches_tracked.data[...] = count
+        return restore
 
     def get_config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,

@@ -65,26 +65,45 @@ class Normalize(Function):
 class BatchNorm(Function):
     """out = (x - mean_c) * invstd_c * weight_c + bias_c per channel c of x (N, C, ...).
 
-    ``mean``/``invstd`` are x's own statistics (``batch_stats``: training) or constants (running
-    averages: eval); see ``kernels.norm`` for the backward, run by a fused kernel.
+    With ``batch_stats`` (training) mean and invstd are x's own statistics, and the running
+    averages (inputs 3 and 4, when given) move towards them in place; otherwise the running
+    averages are the statistics, as constants. Both happen here, inside the op, so that a step
+    captured by ``ag.jit`` recomputes them at every replay. See ``kernels.norm`` for the backward,
+    run by a fused kernel.
     """
 
     name = "batch_norm"
 
-    def forward(self, x, weight, bias, *, mean, invstd, batch_stats, eps):
-        self.mean, self.invstd, self.batch_stats, self.eps = mean, invstd, batch_stats, eps
+    def forward(self, x, weight, bias, running_mean=None, running_var=None, *, batch_stats,
+                momentum, eps):
+        self.batch_stats, self.eps = batch_stats, eps
+        if batch_stats:
+            mean, var = _kernel("batch_norm_stats", x.dtype)(*_ncl(x))
+            if running_mean is not None:
+                count = x.size // x.shape[1]
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+                running_var *= 1 - momentum
+                running_var += momentum * var * (count / (count - 1))
+        else:
+            # copies: a later training step updates the running averages in place
+            mean, var = (np.array(r, dtype=x.dtype) for r in (running_mean, running_var))
+        self.mean = mean
+        self.invstd = invstd = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
         self.save_for_backward(x, weight)
         return _kernel("batch_norm_apply", x.dtype)(*_ncl(x, mean, invstd, weight, bias)
                                                     ).reshape(x.shape)
 
     def backward(self, grad, x, weight):
         if isinstance(grad, Tensor):
-            return self._backward_composed(grad, x, weight)
-        grad = np.ascontiguousarray(grad, dtype=x.dtype)
-        grad_x, grad_weight, grad_bias = _kernel("batch_norm_backward", x.dtype)(
-            grad.reshape(x.shape[0], x.shape[1], -1), *_ncl(x, self.mean, self.invstd, weight),
-            self.batch_stats)
-        return grad_x.reshape(x.shape), grad_weight, grad_bias
+            grads = self._backward_composed(grad, x, weight)
+        else:
+            grad = np.ascontiguousarray(grad, dtype=x.dtype)
+            grad_x, grad_weight, grad_bias = _kernel("batch_norm_backward", x.dtype)(
+                grad.reshape(x.shape[0], x.shape[1], -1),
+                *_ncl(x, self.mean, self.invstd, weight), self.batch_stats)
+            grads = grad_x.reshape(x.shape), grad_weight, grad_bias
+        return grads + (None,) * (len(self.inputs) - 3)  # running averages: no gradient
 
     def _backward_composed(self, grad, x, weight):
         """The same formulas on tensors (create_graph), so that they can be differentiated."""
@@ -147,35 +166,24 @@ def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight
         raise ShapeError(f"batch_norm: expected an input of shape (N, C) or (N, C, ...), got "
                          f"shape {x.shape}")
     channels = x.shape[1]
-    running = [None if r is None else (r.data if isinstance(r, Tensor) else r)
+    running = [r if r is None or isinstance(r, Tensor) else Tensor._wrap(r)  # shares the array
                for r in (running_mean, running_var)]
-    for name, array in zip(("running_mean", "running_var"), running):
-        if array is not None and (not isinstance(array, np.ndarray) or array.shape != (channels,)):
+    for name, tensor in zip(("running_mean", "running_var"), running):
+        if tensor is not None and (not isinstance(tensor.data, np.ndarray)
+                                   or tensor.shape != (channels,)):
             raise ShapeError(f"batch_norm: {name} must be an array of shape ({channels},) for "
                              f"an input of shape {x.shape}, got "
-                             f"{getattr(array, 'shape', type(array).__name__)}")
+                             f"{getattr(tensor.data, 'shape', type(tensor.data).__name__)}")
     if (running[0] is None) != (running[1] is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
     batch_stats = training or running[0] is None
-    if batch_stats:
-        count = x.size // channels
-        if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {x.shape}")
-        mean, var = _kernel("batch_norm_stats", x.dtype)(*_ncl(x.data))
-        if running[0] is not None:
-            running_mean, running_var = running
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean
-            running_var *= 1 - momentum
-            running_var += momentum * var * (count / (count - 1))
-    else:
-        # copies: the node keeps ``mean``, and a later training step updates the buffers in place
-        mean, var = (np.array(r, dtype=x.dtype) for r in running)
-    invstd = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
+    if batch_stats and x.size // channels <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                         f"training, got input of shape {x.shape}")
     weight = _per_channel(weight, x, channels, "batch_norm", "weight", 1.0)
     bias = _per_channel(bias, x, channels, "batch_norm", "bias", 0.0)
-    return BatchNorm.apply(x, weight, bias, mean=mean, invstd=invstd, batch_stats=batch_stats,
+    stats = () if running[0] is None else tuple(running)
+    return BatchNorm.apply(x, weight, bias, *stats, batch_stats=batch_stats, momentum=momentum,
                            eps=eps)
 
 

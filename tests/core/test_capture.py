@@ -318,10 +318,31 @@ def test_conv_net_replays_like_eager():
     _assert_same(*results)
 
 
-def test_batch_norm_in_training_raises_rather_than_freezing_its_batch_statistics():
-    ag.manual_seed(0)
-    model = nn.Sequential(nn.Linear(12, 6), nn.BatchNorm1d(6), nn.Linear(6, 4))
-    opt = nn.optim.SGD(model.parameters(), lr=0.01)
+@pytest.mark.parametrize("check", [False, True])
+def test_batch_norm_in_training_replays_like_eager(check):
+    # batch statistics and running averages are computed inside the op, so every replay
+    # recomputes them; num_batches_tracked is counted by a recorded effect
+    x, y = _batches(STEPS // 4, 8)
+    results, buffers = [], []
+    for jit in (False, True):
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(12, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 4))
+        opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        results.append(_train(model, opt, nn.CrossEntropyLoss(), x, y, jit, check=check))
+        norm = model[1]
+        buffers.append((norm.running_mean.numpy(), norm.running_var.numpy(),
+                        int(norm.num_batches_tracked.item())))
+        model.eval()  # the eval step reads the running averages as they are now
+        buffers[-1] += (model(ag.tensor(x[0])).numpy(),)
+    _assert_same(*results)
+    for eager, replayed in zip(*buffers):
+        np.testing.assert_array_equal(eager, replayed)
+    assert buffers[1][2] == STEPS // 4
+
+
+def test_batch_norm_with_a_cumulative_average_is_refused():
+    model = nn.Sequential(nn.Linear(12, 6), nn.BatchNorm1d(6, momentum=None), nn.Linear(6, 4))
     x, y = _batches(3, 8)
-    with pytest.raises(ag.CaptureError, match="batch_norm"):
-        _train(model, opt, nn.CrossEntropyLoss(), x, y, jit=True)
+    with pytest.raises(ag.CaptureError, match="momentum=None"):
+        _train(model, nn.optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), x, y,
+               jit=True)
