@@ -258,11 +258,14 @@ def _submodules(values: Any) -> list[Any]:
     return found
 
 
-def _key_part(value: Any, what: str) -> Any:
+def _key_part(value: Any, what: Any) -> Any:
+    if value.__class__ is Tensor:  # the common case first: this runs at every call
+        data = value.data
+        return ("tensor", data.shape, data.dtype, value._requires_grad)
     if isinstance(value, Tensor):
-        return ("tensor", value.shape, value.dtype.str, value._requires_grad)
+        return ("tensor", value.shape, value.dtype, value._requires_grad)
     if isinstance(value, np.ndarray):
-        return ("array", value.shape, value.dtype.str)
+        return ("array", value.shape, value.dtype)
     try:
         hash(value)
     except TypeError:
@@ -283,11 +286,12 @@ class Captured:
         self._modules: list[Any] | None = None
 
     def signature(self, args: tuple, kwargs: dict) -> Any:
-        parts = tuple(_key_part(a, f"{i}") for i, a in enumerate(args))
-        parts += tuple((k, _key_part(v, k)) for k, v in sorted(kwargs.items()))
+        parts = tuple([_key_part(a, i) for i, a in enumerate(args)])
+        if kwargs:
+            parts += tuple((k, _key_part(v, k)) for k, v in sorted(kwargs.items()))
         if self._modules is None:  # looked up at the first call: globals may come later
             self._modules = _submodules(_closed_over(self.function))
-        modes = tuple(m.training for m in self._modules)
+        modes = tuple([m.training for m in self._modules])
         others = [v for v in (*args, *kwargs.values())
                   if v.__class__ is not Tensor and hasattr(v, "training")]
         if others:
