@@ -165,10 +165,12 @@ def _same_value(a: Any, b: Any) -> bool:
         return a is b
 
 
-def _snapshot(plan: Plan) -> Callable[[], None]:
-    """Copies of everything a step changes; the returned function puts them back."""
+def _snapshot(plan: Plan, inputs: list) -> Callable[[], None]:
+    """Copies of everything a step changes (leaves, and the gradients of this call's input
+    tensors); the returned function puts them back."""
+    tensors = [t for _, t in plan.leaves] + [t for t in inputs if isinstance(t, Tensor)]
     leaves = [(t, t.data.copy(), None if t.grad is None else t.grad.data.copy())
-              for _, t in plan.leaves if t.data.flags.writeable]
+              for t in tensors if t.data.flags.writeable]
     generator = random.get_generator()
     rng_state = copy.deepcopy(generator.bit_generator.state)
     undo = [e.snapshot() for e in plan.events if isinstance(e, Effect) and e.snapshot is not None]
@@ -319,7 +321,7 @@ class Captured:
         return result
 
     def _checked(self, plan: Plan, args: tuple, kwargs: dict, tensors: list) -> Any:
-        restore = _snapshot(plan)
+        restore = _snapshot(plan, tensors)
         recorder, expected = _record(self.function, args, kwargs)
         _compare(plan.events, recorder.events, plan.inputs, tensors)
         after = [(t, t.data.copy(), None if t.grad is None else t.grad.data.copy())

@@ -159,6 +159,7 @@ class Plan:
                 self.program.append(("effect", len(self.program), event))
         self.result = self._template(result)
         self.vals: list[Any] = [None] * self.count
+        self._holding_all = False
         self.seen: _Seen | None = None
         self._compiled: dict[bool, Callable] = {}
 
@@ -246,10 +247,16 @@ class Plan:
     # -- running -----------------------------------------------------------------------------
     def replay(self, inputs: list, keep_all: bool = False) -> Any:
         """Run the step on this call's ``inputs`` (tensors and arrays, in signature order)."""
+        if keep_all:
+            self._holding_all = True
+        elif self._holding_all:  # let go of the activations a check (or the first replay) kept
+            self.vals[:] = [None] * len(self.vals)
+            self._holding_all = False
         function = self._compiled.get(keep_all)
         if function is None:
             if self.seen is None:  # the first replay runs the generic code and looks
                 self.seen = _Seen()
+                self._holding_all = True
                 function = self._compile(None, keep_all=True)
             else:
                 function = self._compiled[keep_all] = self._compile(self.seen, keep_all)

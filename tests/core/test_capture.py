@@ -346,3 +346,34 @@ def test_batch_norm_with_a_cumulative_average_is_refused():
     with pytest.raises(ag.CaptureError, match="momentum=None"):
         _train(model, nn.optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), x, y,
                jit=True)
+
+
+def test_two_backward_calls_input_gradients_and_check_mode_agree_with_eager():
+    # retain_graph then a second backward through the same nodes, a third loss on a leaf
+    # alone, an input that requires grad, a numpy argument wrapped inside the step
+    w = ag.tensor(np.arange(3.0), requires_grad=True)
+    b = ag.tensor(np.ones(3), requires_grad=True)
+
+    def step(x, scale):
+        y = (x * w + b).tanh()
+        first = y.sum()
+        first.backward(retain_graph=True)
+        second = (y * ag.Tensor(scale)).sum() * 2
+        second.backward()
+        (w * w).sum().backward()
+        return {"first": first, "pair": (second, 3)}
+
+    def run(function):
+        w.grad = b.grad = None
+        seen = []
+        for i in range(5):
+            x = ag.tensor(np.full(3, 0.1 * i), requires_grad=True)
+            out = function(x, np.full(3, 1.0 + i))
+            assert out["pair"][1] == 3
+            seen += [out["first"].numpy(), out["pair"][0].numpy(), x.grad.numpy()]
+        return seen + [w.grad.numpy(), b.grad.numpy()]
+
+    eager = run(step)
+    for replayed in (run(ag.jit(step)), run(ag.jit(step, check=True))):
+        for a, c in zip(eager, replayed, strict=True):
+            np.testing.assert_array_equal(a, c)
