@@ -246,7 +246,15 @@ class Plan:
 
     # -- running -----------------------------------------------------------------------------
     def replay(self, inputs: list, keep_all: bool = False) -> Any:
-        """Run the step on this call's ``inputs`` (tensors and arrays, in signature order)."""
+        """Run the step on this call's ``inputs`` (tensors and arrays, in signature order);
+        ``keep_all``: keep every op's output in ``vals`` (for check=True)."""
+        arrays = [v.data if v.__class__ is Tensor else v for v in inputs]
+        if self.seen is None:  # the first replay runs the generic code, and looks
+            seen = _Seen()
+            self._compile(_Writer(self, None, keep_all=True, seeing=seen))(*arrays, inputs,
+                                                                            self.vals)
+            self.seen, self._holding_all = seen, True
+            return self._build(self.result)
         if keep_all:
             self._holding_all = True
         elif self._holding_all:  # let go of the activations a check (or the first replay) kept
@@ -254,30 +262,27 @@ class Plan:
             self._holding_all = False
         function = self._compiled.get(keep_all)
         if function is None:
-            if self.seen is None:  # the first replay runs the generic code and looks
-                self.seen = _Seen()
-                self._holding_all = True
-                function = self._compile(None, keep_all=True)
-            else:
-                function = self._compiled[keep_all] = self._compile(self.seen, keep_all)
-        function(*[v.data if v.__class__ is Tensor else v for v in inputs], inputs, self.vals)
+            function = self._compiled[keep_all] = self._compile(_Writer(self, self.seen,
+                                                                        keep_all))
+        function(*arrays, inputs, self.vals)
         return self._build(self.result)
 
     def explain(self) -> str:
         """The source of the specialised step (the generic one before the first replay)."""
         return _Writer(self, self.seen, keep_all=False).source()
 
-    def _compile(self, seen: _Seen | None, keep_all: bool) -> Callable:
-        writer = _Writer(self, seen, keep_all)
-        namespace = writer.namespace
-        exec(compile(writer.source(), f"<ag.jit plan {id(self):x}>", "exec"), namespace)
-        return namespace["step"]
+    def _compile(self, writer: _Writer) -> Callable:
+        source = writer.source()
+        exec(compile(source, f"<ag.jit plan {id(self):x}>", "exec"), writer.namespace)
+        return writer.namespace["step"]
 
 
 def _literal(value: Any) -> bool:
     """Whether ``repr(value)`` evaluates back to an equal value (so it can be written inline)."""
-    if value is None or value.__class__ in (bool, int, float, str):
+    if value is None or value.__class__ in (bool, int, str):
         return True
+    if value.__class__ is float:
+        return value == value and abs(value) != float("inf")  # repr(nan) is not Python
     return value.__class__ is tuple and all(_literal(v) for v in value)
 
 
@@ -286,14 +291,15 @@ class _Writer:
     holds the objects the source names (nodes ``N5``, leaves ``L2``, effects ``E12``, ...).
 
     ``seen=None`` writes the generic code of the first replay, which checks each decision at run
-    time and records it in the plan's ``seen``; otherwise the code specialised to what was seen.
+    time and records it in ``seeing``; otherwise the code specialised to what was seen.
     """
 
-    def __init__(self, plan: Plan, seen: _Seen | None, keep_all: bool):
+    def __init__(self, plan: Plan, seen: _Seen | None, keep_all: bool,
+                 seeing: _Seen | None = None):
         self.plan, self.seen, self.keep_all = plan, seen, keep_all
         self.namespace: dict[str, Any] = {
             "ones_like": np.ones_like, "asarray": np.asarray, "ACC": engine._accumulate,
-            "FIT": engine._fit_to_input, "SEEN": plan.seen,
+            "FIT": engine._fit_to_input, "SEEN": seeing,
         }
         self.lines: list[str] = []
 

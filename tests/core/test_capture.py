@@ -377,3 +377,18 @@ def test_two_backward_calls_input_gradients_and_check_mode_agree_with_eager():
     for replayed in (run(ag.jit(step)), run(ag.jit(step, check=True))):
         for a, c in zip(eager, replayed, strict=True):
             np.testing.assert_array_equal(a, c)
+
+
+def test_parameters_that_are_not_python_literals_are_bound_by_name():
+    def step(x):
+        y = ag.clip(x, min=-float("inf"), max=2.0)
+        y.sum().backward()
+        return y
+
+    run = ag.jit(step)
+    for i in range(4):
+        x = ag.tensor(np.array([1.0, 3.0]) * i, requires_grad=True)
+        out = run(x)
+    np.testing.assert_array_equal(out.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    assert "low=P1_low, high=2.0" in run.explain()
