@@ -33,11 +33,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 import autograd_core as ag
 
-from . import optim
 from .losses import CrossEntropyLoss, MSELoss
 from .mlp import MLP
 from .module import ModuleBase
-from .train import History, fit, get_loss, predict
+from .train import History, fit, get_loss, optimizer_class, predict
 
 __all__ = ["Classifier", "Regressor"]
 
@@ -93,16 +92,9 @@ class _Estimator(BaseEstimator):
                         f"(n_features, n_outputs) -> nn.Module, got {type(self.module).__name__}")
 
     def _make_optimizer(self, model: ModuleBase) -> Any:
-        if isinstance(self.optimizer, str):
-            classes = {cls_name.lower(): getattr(optim, cls_name) for cls_name in optim.__all__
-                       if isinstance(getattr(optim, cls_name), type)
-                       and issubclass(getattr(optim, cls_name), optim.Optimizer)
-                       and cls_name != "Optimizer"}
-            if self.optimizer.lower() not in classes:
-                raise ValueError(f"{type(self).__name__}: unknown optimizer "
-                                 f"{self.optimizer!r}; use one of {sorted(classes)} or a class")
-            return classes[self.optimizer.lower()](model.parameters(), lr=self.lr)
-        return self.optimizer(model.parameters(), lr=self.lr)
+        make = optimizer_class(self.optimizer, type(self).__name__) \
+            if isinstance(self.optimizer, str) else self.optimizer
+        return make(model.parameters(), lr=self.lr)
 
     def _train(self, x: np.ndarray, targets: np.ndarray, n_outputs: int, default_loss: Any
                ) -> None:

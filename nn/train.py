@@ -600,16 +600,21 @@ def get_loss(loss: str | Callable) -> Callable:
                      "object")
 
 
+def optimizer_class(name: str, caller: str = "get_optimizer") -> type:
+    """The ``nn.optim`` class named ``name`` ("adam", "SGD", ...: any case)."""
+    if name.lower() not in _OPTIMIZERS:
+        raise ValueError(f"{caller}: unknown optimizer {name!r}; use one of "
+                         f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
+    return getattr(optim, _OPTIMIZERS[name.lower()][0])
+
+
 def get_optimizer(optimizer: Any, model: Module):
     """An optimizer over ``model.parameters()`` from its name, with Keras' defaults ("adam" lr
     1e-3, "adamw" lr 1e-3 and weight decay 4e-3, "sgd" lr 1e-2, "adagrad" lr 1e-2, "rmsprop"
     lr 1e-3), or the optimizer object itself."""
     if isinstance(optimizer, str):
-        if optimizer.lower() not in _OPTIMIZERS:
-            raise ValueError(f"get_optimizer: unknown optimizer {optimizer!r}; use one of "
-                             f"{sorted(_OPTIMIZERS)} or an nn.optim optimizer")
-        name, kwargs = _OPTIMIZERS[optimizer.lower()]
-        return getattr(optim, name)(model.parameters(), **kwargs)
+        return optimizer_class(optimizer)(model.parameters(),
+                                          **_OPTIMIZERS[optimizer.lower()][1])
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
         raise TypeError(f"get_optimizer: optimizer must be a name or have step() and "
                         f"zero_grad(), got {type(optimizer).__name__}")
