@@ -19,6 +19,7 @@ and their weights are saved under ``"<index or key>.<name>"``, as in PyTorch::
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -53,7 +54,12 @@ class ModuleList(Module):
         return f"{type(module).__name__}_{name}"
 
     def _index(self, index: Any) -> int:
-        if not isinstance(index, int) or not -len(self) <= index < len(self):
+        try:
+            index = operator.index(index)  # ints and numpy integers, as lists take them
+        except TypeError:
+            raise TypeError(f"ModuleList: indices must be integers or slices, got "
+                            f"{type(index).__name__}") from None
+        if not -len(self) <= index < len(self):
             raise IndexError(f"ModuleList: index {index!r} out of range for {len(self)} modules")
         return index % len(self)
 

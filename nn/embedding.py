@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import autograd_core as ag
@@ -29,10 +30,15 @@ class Embedding(Module):
         num_embeddings = positive_int("Embedding", "num_embeddings", num_embeddings)
         embedding_dim = positive_int("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
+            try:
+                padding_idx = operator.index(padding_idx)
+            except TypeError:
+                raise TypeError(f"Embedding: padding_idx must be an integer, got "
+                                f"{type(padding_idx).__name__} {padding_idx!r}") from None
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
                                  f"num_embeddings={num_embeddings}")
-            padding_idx = int(padding_idx) % num_embeddings
+            padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx
         self.weight = Parameter.empty((self.num_embeddings, self.embedding_dim))

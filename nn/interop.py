@@ -28,7 +28,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core.ops.conv import int_tuple, same_padding
-from autograd_core.ops.pool import _adaptive_windows
+from autograd_core.ops.pool import adaptive_windows
 
 from . import containers, conv, layers, normalization, pooling
 from .module import IncompatibleKeys, ModuleBase
@@ -252,7 +252,7 @@ class _GraphBuilder:
             if all(n % o == 0 for n, o in zip(size, out)):
                 window = [n // o for n, o in zip(size, out)]
                 return self.node("AveragePool", [x], name, kernel_shape=window, strides=window)
-            rows, cols = (_adaptive_windows(n, o, self.dtype) for n, o in zip(size, out))
+            rows, cols = (adaptive_windows(n, o, self.dtype) for n, o in zip(size, out))
             y = self.node("MatMul", [self.constant(rows, f"{name}.rows"), x], f"{name}.rows_mean")
             return self.node("MatMul", [y, self.constant(cols.T, f"{name}.cols_t")], name)
         if isinstance(layer, conv._ConvNd):

@@ -35,7 +35,7 @@ import autograd_core as ag
 from . import init
 from ._checks import positive_int, probability
 from .base import Module
-from .layers import Dropout, ensure_tensor
+from .layers import ensure_tensor
 from .module import Parameter, register_module
 
 
@@ -150,7 +150,7 @@ class _RNNBase(Module):
                 finals.append(state)
             x = outputs[0] if len(outputs) == 1 else ag.concatenate(outputs, axis=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = Dropout(self.dropout)(x)
+                x = ag.dropout(x, self.dropout)
         states = [ag.stack([final[k] for final in finals]) for k in range(self.STATES)]
         if unbatched:
             x = x.reshape(steps, -1)

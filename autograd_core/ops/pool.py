@@ -258,7 +258,7 @@ def avg_pool2d(input: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = 
                         divisor_override)
 
 
-def _adaptive_windows(size: int, out: int, dtype: np.dtype) -> np.ndarray:
+def adaptive_windows(size: int, out: int, dtype: np.dtype) -> np.ndarray:
     """(out, size): row i averages [floor(i size / out), ceil((i + 1) size / out))."""
     matrix = np.zeros((out, size), dtype=dtype)
     for i in range(out):
@@ -284,6 +284,6 @@ def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | N
                 for i, size in enumerate(sizes))
     if min(x.shape[2:]) < 1:
         raise ShapeError(f"{op}: input of shape {x.shape} has an empty spatial axis")
-    rows = _adaptive_windows(x.shape[2], out[0], x.dtype)
-    cols = _adaptive_windows(x.shape[3], out[1], x.dtype)
+    rows = adaptive_windows(x.shape[2], out[0], x.dtype)
+    cols = adaptive_windows(x.shape[3], out[1], x.dtype)
     return _unbatch(AdaptiveAvgPool.apply(x, rows=rows, cols=cols), unbatched)

@@ -131,3 +131,12 @@ def test_state_dict_keys_match_pytorch():
             self.heads = torch.nn.ModuleDict({"out": torch.nn.Linear(2, 1)})
 
     assert list(Ours().state_dict()) == list(Theirs().state_dict())
+
+
+def test_module_list_takes_numpy_integers_and_refuses_other_indices():
+    layers = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])
+    assert layers[np.int64(1)] is layers[-1]
+    with pytest.raises(TypeError, match="ModuleList: indices must be integers"):
+        layers[1.0]
+    with pytest.raises(IndexError, match="out of range"):
+        layers[2]

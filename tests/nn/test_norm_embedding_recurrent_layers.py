@@ -231,3 +231,9 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.RNN(3, 4, num_layers=2)(ag.randn(5, 2, 3), ag.zeros((1, 2, 4)))
     with pytest.raises(ValueError, match="pair"):
         nn.LSTM(3, 4)(ag.randn(5, 2, 3), ag.zeros((1, 2, 4)))
+
+
+def test_embedding_padding_idx_must_be_an_integer():
+    assert nn.Embedding(5, 2, padding_idx=np.int64(-1)).padding_idx == 4
+    with pytest.raises(TypeError, match="padding_idx must be an integer"):
+        nn.Embedding(5, 2, padding_idx=1.5)  # was silently row 1
