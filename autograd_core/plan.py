@@ -10,7 +10,7 @@ whole step as straight-line Python source, compiled once::
         v2 = L2.data                                       # leaves: read at every call
         v5 = N5.forward(v0, v2, v3, activation='relu')     # (8, 16) float32  linear
         ...
-        g9 = ones_like(v9)                                 # backward of v9
+        g9 = ONE9.copy()                                   # backward of v9: d v9 / d v9
         r = N9.backward(g9, *N9.saved); N9.saved = ()
         g5 = r[0]
         ...
@@ -298,7 +298,7 @@ class _Writer:
                  seeing: _Seen | None = None):
         self.plan, self.seen, self.keep_all = plan, seen, keep_all
         self.namespace: dict[str, Any] = {
-            "ones_like": np.ones_like, "asarray": np.asarray, "ACC": engine._accumulate,
+            "asarray": np.asarray, "ACC": engine._accumulate,
             "FIT": engine._fit_to_input, "SEEN": seeing,
         }
         self.lines: list[str] = []
@@ -349,7 +349,9 @@ class _Writer:
 
     def write_backward(self, number: int, root: int, entries: list) -> None:
         generic = self.seen is None
-        self.emit(f"g{root} = ones_like(v{root})", note=f"backward of v{root}")
+        shape, dtype = self.plan.shapes[root]
+        ones = self.name("ONE", root, np.ones(shape, dtype))  # a fresh copy: it may be adopted
+        self.emit(f"g{root} = {ones}.copy()", note=f"backward of v{root}: d v{root} / d v{root}")
         self.emit("adopted = set()")
         if generic:  # every gradient starts absent; the specialised code knows which exist
             names = {f"g{slot}" for slot, _, _ in entries} - {f"g{root}"}
