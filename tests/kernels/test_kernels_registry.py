@@ -128,8 +128,9 @@ def test_a_cached_kernel_loads_without_numbas_compiler_registries(tmp_path):
         "print(json.dumps([K.erf(np.array([0.5, -2.0])).tolist(),\n"
         "                  'numba.np.arraymath' in sys.modules]))\n"
     )
-    cold_values, compiled = json.loads(run_python(code, NUMBA_CACHE_DIR=str(tmp_path)))
-    warm_values, registries = json.loads(run_python(code, NUMBA_CACHE_DIR=str(tmp_path)))
+    env = {"NUMBA_CACHE_DIR": str(tmp_path), "AUTOGRAD_CORE_JIT": "1"}
+    cold_values, compiled = json.loads(run_python(code, **env))
+    warm_values, registries = json.loads(run_python(code, **env))
     assert compiled and not registries
     assert warm_values == cold_values
 
