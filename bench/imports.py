@@ -8,8 +8,15 @@
   MLP uses. "Cold" runs with an empty ``NUMBA_CACHE_DIR`` (everything compiles); "warm" runs
   again with the cache the cold run filled (everything loads). Reported: the time of that first
   step, and the best of 5 repeats in the same process (steady state). The warm time is mostly
-  Numba's own start: ``import numba``, then on the first dispatch its typing registries and
-  ``scipy.linalg`` (numba checks for a BLAS); each cached kernel then loads quickly.
+  Numba's own start: ``import numba`` (about two thirds), then the first cached kernel (numba's
+  runtime is compiled, its array module and ``numpy.ma`` imported); each further kernel then
+  loads in a few milliseconds. Numba's typing registries (and with them ``scipy.linalg``) are
+  not loaded at all with a warm cache (``kernels.registry``).
+- The first captured step: a fresh interpreter with the warm cache imports nn, then (clock
+  started after the imports) builds the benchmark MLP with Adam (``bench.capture``'s model, batch
+  16), wraps its step in ``ag.jit`` and calls it: the first call runs eagerly while recording
+  (it loads the kernels); the third call is the first replay of the plan. Reported: the time from
+  the clock's start to the end of the first call, and to the end of the third.
 
 The targets for both figures are checked by ``python -m bench`` (``bench.__main__.targets``);
 the measured figures belong in ``bench/RESULTS.md``.
@@ -65,6 +72,23 @@ for _ in range(5):
 print(json.dumps({"first": first, "again": min(again)}))
 """
 
+CAPTURED_CHILD = """
+import json, time
+import nn, autograd_core as ag
+from bench.capture import _ours
+
+start = time.perf_counter()
+step = _ours("adam", 16, jit=True)  # model, optimizer and batch; the step wrapped in ag.jit
+step()  # records eagerly
+first = time.perf_counter() - start
+step()  # records again, builds the plan
+step()  # the first replay
+print(json.dumps({"first": first, "replay": time.perf_counter() - start}))
+"""
+
+
+CAPTURED = "first captured MLP step (ag.jit, Adam, batch 16)"
+
 
 def _child(code: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([python(), "-c", code], capture_output=True, text=True, check=True,
@@ -83,17 +107,21 @@ def import_times(module: str, runs: int) -> tuple[float, bool]:
 
 
 def first_use(runs: int) -> dict[str, float]:
-    """Median seconds of the first MLP step (SGD + Adam): cold cache, warm cache, steady."""
-    cold, warm, steady = [], [], []
+    """Median seconds of the first MLP step (SGD + Adam): cold cache, warm cache, steady; and of
+    the first captured step (Adam) with a warm cache: its first call, and up to its first replay."""
+    timings: dict[str, list[float]] = {key: [] for key in
+                                       ("cold", "warm", "steady", "captured", "replay")}
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
             env = {"NUMBA_CACHE_DIR": cache}
-            cold.append(json.loads(_child(FIRST_USE_CHILD, env))["first"])
-            timings = json.loads(_child(FIRST_USE_CHILD, env))
-            warm.append(timings["first"])
-            steady.append(timings["again"])
-    return {"cold": statistics.median(cold), "warm": statistics.median(warm),
-            "steady": statistics.median(steady)}
+            timings["cold"].append(json.loads(_child(FIRST_USE_CHILD, env))["first"])
+            eager = json.loads(_child(FIRST_USE_CHILD, env))
+            timings["warm"].append(eager["first"])
+            timings["steady"].append(eager["again"])
+            captured = json.loads(_child(CAPTURED_CHILD, env))
+            timings["captured"].append(captured["first"])
+            timings["replay"].append(captured["replay"])
+    return {key: statistics.median(values) for key, values in timings.items()}
 
 
 def run(rounds: int) -> list[Result]:
@@ -108,6 +136,10 @@ def run(rounds: int) -> list[Result]:
         Result(workload, "Numba cold", first["cold"], note="empty cache: every kernel compiles"),
         Result(workload, "Numba warm", first["warm"], note="cache filled by the cold run"),
         Result(workload, "steady state", first["steady"], note="the same steps, best of 5"),
+        Result(CAPTURED, "first call", first["captured"],
+               note="warm cache; from after the imports: model, optimizer, records eagerly"),
+        Result(CAPTURED, "to the first replay", first["replay"],
+               note="warm cache; from after the imports to the end of the third call"),
     ]
     return results
 

@@ -107,7 +107,9 @@ def get(name: str, jit: bool | None = None) -> Callable[..., Any]:
     if compiled is None:
         # Two threads may race here; both get a valid dispatcher and numba's compiler lock
         # serialises the actual compilation, so no lock is needed.
-        compiled = _compiled[name] = _njit()(kernel.source)
+        compiled = _njit()(kernel.source)
+        _load_cached_code_without_registries(compiled)
+        _compiled[name] = compiled
     return compiled
 
 
@@ -125,6 +127,33 @@ def _njit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     for formula in JITABLE:  # the loops call the shared formulas
         register_jitable(formula)
     return numba.njit(**NJIT_OPTIONS)
+
+
+def _load_cached_code_without_registries(dispatcher: Any) -> None:
+    """Let ``dispatcher`` load its cached machine code without numba's registry set-up.
+
+    Before every cache lookup numba "refreshes" its target context: the first time, that imports
+    and installs all of its typing and lowering registries (typed containers, np.linalg with
+    scipy.linalg, cffi, ...), about half of numba's start and so of the first kernel call with a
+    warm cache (``python -m bench.imports``). Loading compiled code needs only numba's runtime
+    (NRT: the kernels allocate the arrays they return). A cache miss still compiles as usual,
+    and numba's compiler refreshes the context itself before it compiles.
+
+    This replaces numba's ``Cache.load_overload`` on our kernels' caches only, keeping its body
+    minus the refresh; a numba without that shape (or with caching off) keeps its own.
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    if not all(hasattr(cache, n) for n in ("_load_overload", "_guard_against_spurious_io_errors")):
+        return
+    from numba.core.runtime import rtsys
+
+    def load_overload(sig: Any, target_context: Any) -> Any:
+        rtsys.initialize(target_context)
+        with cache._guard_against_spurious_io_errors():
+            return cache._load_overload(sig, target_context)
+        return None  # an I/O error the guard swallowed: numba then compiles
+
+    cache.load_overload = load_overload
 
 
 def sole_owner(array: Any) -> bool:

@@ -3,6 +3,7 @@ the compile cache folder, and laziness (numba is imported only when a kernel fir
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,6 +116,23 @@ def test_env_var_selects_twins_and_numba_is_never_imported():
         "assert 'numba' not in sys.modules\n"
     )
     run_python(code, AUTOGRAD_CORE_JIT="0")
+
+
+def test_a_cached_kernel_loads_without_numbas_compiler_registries(tmp_path):
+    # compiling sets up numba's typing and lowering registries (numba.np.arraymath among them,
+    # which imports scipy.linalg); loading a kernel from a warm cache must not, and must give
+    # the same values
+    pytest.importorskip("numba")
+    code = (
+        "import json, sys, numpy as np, autograd_core.kernels as K\n"
+        "print(json.dumps([K.erf(np.array([0.5, -2.0])).tolist(),\n"
+        "                  'numba.np.arraymath' in sys.modules]))\n"
+    )
+    env = {"NUMBA_CACHE_DIR": str(tmp_path), "AUTOGRAD_CORE_JIT": "1"}
+    cold_values, compiled = json.loads(run_python(code, **env))
+    warm_values, registries = json.loads(run_python(code, **env))
+    assert compiled and not registries
+    assert warm_values == cold_values
 
 
 def test_sole_owner_tells_a_kernels_fresh_array_from_shared_memory():
