@@ -2,18 +2,20 @@
 
 Sections (each module also runs alone, e.g. ``python -m bench.mlp``):
 
-- ``mlp``: MLP 784-256-256-10 training step, batch 1/16/128, SGD and Adam, ours vs hand-written
-  numpy vs PyTorch;
-- ``ops``: the 200-op elementwise chain (per op) and the 50,000-node chain;
-- ``micrograd``: micrograd's demo workload (MLP 2-16-16-1 on 100 two-moons points, fwd+bwd);
+- ``mlp``: MLP 784-256-256-10 training step, batch 1/16/128, SGD and Adam, ours (eager, and
+  captured by ``ag.jit``: ``bench/capture.py``) vs hand-written numpy vs PyTorch;
+- ``ops``: the 200-op elementwise chain (per op; eager and captured) and the 50,000-node chain;
+- ``micrograd``: micrograd's demo workload (MLP 2-16-16-1 on 100 two-moons points, fwd+bwd;
+  eager and captured);
 - ``rbm``: one CD-1 epoch of an RBM against scikit-learn, numpy and PyTorch;
 - ``imports``: ``import autograd_core`` / ``import nn`` and Numba's cold and warm first use;
-- ``capture`` (``ag.jit``), ``lstm``, ``conv``, ``distributed``, ``versions``, when those modules
-  exist: their own scripts, run as they are (each keeps its contestants in separate processes).
+- ``lstm``, ``conv``, ``distributed``, ``versions``, when those modules exist: their own
+  scripts, run as they are (each keeps its contestants in separate processes).
 
 Method (``bench.harness``): for each thread count (1 and 2), each round starts one process per
 library (ours, numpy, PyTorch, scikit-learn), one after another in an order that rotates from
-round to round, with ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` and
+round to round (our captured steps, ``ag.jit``, in a process of their own), with
+``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` and
 ``torch.set_num_threads`` all set to that count; each process times every workload of the first
 four sections for its library (median of a few blocks of calls; CPU time at 1 thread, wall
 time at 2) and the table gives the median over rounds. The report, with the machine, the load
@@ -35,6 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.harness import (
+    JIT,
     ROOT,
     Result,
     load_average,
@@ -50,8 +53,9 @@ HERE = Path(__file__).resolve().parent
 NOTES_MARKER = "<!-- Notes: everything below this line is kept when python -m bench rewrites " \
                "this file. -->"
 TIMED = ("mlp", "ops", "micrograd", "rbm")  # timed together, one process per library
-SCRIPTS = ("capture", "lstm", "conv", "distributed", "versions")  # run as they are
-QUICK_ARGS = {"capture": ["--rounds", "3"], "lstm": ["--rounds", "3", "--calls", "10"],
+MODULES = {"mlp": ("bench.mlp", "bench.capture")}  # a section's modules, when not bench.<name>
+SCRIPTS = ("lstm", "conv", "distributed", "versions")  # run as they are
+QUICK_ARGS = {"lstm": ["--rounds", "3", "--calls", "10"],
               "conv": ["--rounds", "3", "--calls", "10"], "versions": ["--rounds", "3"],
               "distributed": ["--epochs", "2", "--steps", "10"]}
 SECTIONS = (*TIMED, "imports", *SCRIPTS)
@@ -61,12 +65,15 @@ DESCRIPTIONS = {
     "mlp": "Training step of an MLP 784-256-256-10 (ReLU), float32, softmax cross-entropy on "
            "integer labels, SGD (lr 0.01) or Adam. `ours` is `nn.Sequential` of "
            "`nn.Linear(..., activation=\"relu\")` (fused layers); `ours, nn.MLP` is "
-           "`nn.MLP([784, 256, 256, 10])`. Median time per step.",
+           "`nn.MLP([784, 256, 256, 10])`; `ours, ag.jit` is `ours`'s step wrapped in `ag.jit` "
+           "(`bench/capture.py`), timed on replays. Median time per step.",
     "ops": "Per-op overhead: 200 elementwise ops on 64 floats, and a chain of 50,000 scalar "
-           "multiplications (pure Python overhead, timed at 1 thread only).",
+           "multiplications (pure Python overhead, timed at 1 thread only). `ours, ag.jit`: the "
+           "200-op chain wrapped in `ag.jit`, timed on replays.",
     "micrograd": "micrograd's demo: MLP 2-16-16-1 (ReLU), hinge loss + 1e-4 L2 penalty on 100 "
                  "two-moons points, one forward + backward, float32 (micrograd itself is not "
-                 "installed; its scalar engine is far slower).",
+                 "installed; its scalar engine is far slower). `ours, ag.jit`: the same step "
+                 "wrapped in `ag.jit`, timed on replays.",
     "rbm": "One epoch of CD-1 (`bench/rbm.py`): 2000 x 784 binary samples, 256 hidden, batch "
            "20, float32 unless stated. nn.RBM trains on one BLAS thread unless "
            "`blas_threads=None`.",
@@ -87,7 +94,7 @@ def timed_sections(names: Sequence[str], rounds: int, blocks: int, loads: dict[i
     """The results of the ``TIMED`` sections in ``names``, by section, for every thread count,
     with the load average at the start and end of each thread count's runs (the higher of the
     two goes into ``loads``)."""
-    modules = [f"bench.{name}" for name in names]
+    modules = [module for name in names for module in MODULES.get(name, (f"bench.{name}",))]
     results: dict[str, list[Result]] = {name: [] for name in names}
     for threads in THREADS:
         before = load_average()
@@ -157,20 +164,26 @@ def targets(results: list[Result], loads: dict[int, float]) -> str:
         load = loads.get(threads, 0.0)
         unreliable = (f"unreliable: load {load:.1f} on {cores} cores"
                       if threads > 1 and load > cores else "")
-        for batch in (1, 16, 128):
+        for batch, captured_goal in ((1, 0.4), (16, 0.5), (128, 0.8)):
             for opt in ("SGD", "Adam"):
                 workload = f"MLP step, batch {batch}, {opt}, {label}"
-                check(f"{workload}, eager: ours / torch",
-                      _ratio(results, workload, "ours", "torch"), 0.8)
-                if opt == "Adam":
-                    check(f"{workload}, eager: ours / torch with flush_denormal",
-                          _ratio(results, workload, "ours", "torch, flush_denormal"), 0.8)
+                references = ["torch"] + (["torch, flush_denormal"] if opt == "Adam" else [])
+                for contestant, kind, goal in (("ours", "eager", 0.8),
+                                               (JIT, "captured", captured_goal)):
+                    for reference in references:
+                        versus = " with flush_denormal" if reference != "torch" else ""
+                        check(f"{workload}, {kind}: {contestant} / torch{versus}",
+                              _ratio(results, workload, contestant, reference), goal)
         chain = f"chain200: 200 elementwise ops, fwd+bwd, per op, {label}"
         check(f"chain200, eager, {label}: ours / numpy floor",
               _ratio(results, chain, "ours", "numpy"), 2)
+        check(f"chain200, captured, {label}: {JIT} / numpy floor",
+              _ratio(results, chain, JIT, "numpy"), 1.5)
         micro = f"micrograd demo: MLP 2-16-16-1, 100 moons, fwd+bwd, {label}"
         check(f"micrograd workload, eager, {label}: ours / torch (the 0.5x goal is for a "
               "captured step)", _ratio(results, micro, "ours", "torch"), 0.5)
+        check(f"micrograd workload, captured, {label}: {JIT} / torch",
+              _ratio(results, micro, JIT, "torch"), 0.5)
         rbm = f"RBM CD-1 epoch, 2000 x 784, 256 hidden, batch 20, {label}"
         check(f"RBM CD-1 epoch, {label}: nn.RBM / sklearn float64",
               _ratio(results, rbm, "nn.RBM, numba kernel", "sklearn float64"), 0.2)
@@ -229,7 +242,8 @@ def main() -> None:
         f"- load average (1 min) before/after the run: {load_before:.2f} / {load_after:.2f}; "
         "each table row's note gives the load while its thread count ran",
         f"- method: each library in its own fresh processes (never two libraries' thread pools "
-        f"in one process), {args.rounds} rounds per thread count with the order of the "
+        "in one process; our captured `ag.jit` steps apart from our eager ones), "
+        f"{args.rounds} rounds per thread count with the order of the "
         f"processes rotating; each process warms up, then times {args.blocks} blocks of calls "
         "(about 20 ms each) and reports its median block; a row is the median over rounds. "
         "Clock: the process's CPU time at 1 thread (the wall clock on a loaded machine also "

@@ -10,6 +10,8 @@ warmed up (kernels compiled or loaded, caches filled), then timed in ``blocks`` 
 back-to-back calls (each block about ``BLOCK_SECONDS``); the process reports its median block.
 With one thread the clock is the process's CPU time, with several the wall clock
 (``clock_for``).
+Our captured steps (``ag.jit``, contestant ``JIT``) are a process kind of their own, ``jit``:
+eager and captured figures never come from one process.
 A table gives, for each contestant, the median over rounds of those per-process medians.
 
 A benchmark module takes part by defining ``PROCESSES`` (the process kinds, e.g. ``("ours",
@@ -33,6 +35,7 @@ import numpy as np
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 BLOCK_SECONDS = 0.02
+JIT = "ours, ag.jit"  # the contestant name of our captured steps (their process kind is "jit")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -169,6 +172,18 @@ def dense_params(sizes: Sequence[int], seed: int = 1) -> list[np.ndarray]:
         params += [rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
                    rng.uniform(-bound, bound, n_out).astype(np.float32)]
     return params
+
+
+def assert_same_arrays(got: Sequence[np.ndarray], expected: Sequence[np.ndarray],
+                       what: str) -> None:
+    """Raise AssertionError unless ``got`` equals ``expected`` to float32 tolerance: a captured
+    (``ag.jit``) contestant is checked against its eager twin before it is timed, since a replay
+    that skipped work would be timed as a fast one."""
+    if len(got) != len(expected):
+        raise AssertionError(f"{what}: {len(got)} arrays, expected {len(expected)}")
+    for a, b in zip(got, expected):
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-5, atol=1e-6):
+            raise AssertionError(f"{what}: the captured step differs from eager")
 
 
 def import_torch(threads: int):

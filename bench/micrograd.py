@@ -9,6 +9,8 @@ per scalar; it is not installable here, so the contestants are:
 
 - ``ours``: ``nn.Sequential(nn.Linear(2, 16, activation="relu"), nn.Linear(16, 16,
   activation="relu"), nn.Linear(16, 1))`` and the loss written with tensor ops;
+- ``ours, ag.jit`` (process kind ``jit``): the same step function wrapped in ``ag.jit``, timed on
+  replays after its two recording calls (the captured-step goal: <= 0.5x PyTorch);
 - ``numpy``: forward and backward written by hand;
 - ``torch``: the same model and loss in PyTorch, when installed.
 
@@ -28,7 +30,9 @@ from sklearn.datasets import make_moons
 import autograd_core as ag
 import nn
 from bench.harness import (
+    JIT,
     Case,
+    assert_same_arrays,
     common_arguments,
     dense_params,
     emit,
@@ -36,7 +40,7 @@ from bench.harness import (
     run_modules,
 )
 
-PROCESSES = ("ours", "numpy", "torch")
+PROCESSES = ("ours", "jit", "numpy", "torch")
 
 SIZES, ALPHA = (2, 16, 16, 1), 1e-4
 WORKLOAD = "micrograd demo: MLP 2-16-16-1, 100 moons, fwd+bwd"
@@ -47,19 +51,36 @@ def moons() -> tuple[np.ndarray, np.ndarray]:
     return x.astype(np.float32), (2 * y - 1).astype(np.float32).reshape(-1, 1)
 
 
-def ours(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
-    model = nn.Sequential(nn.Linear(2, 16, activation="relu"),
-                          nn.Linear(16, 16, activation="relu"), nn.Linear(16, 1))
+def hinge_step(model: nn.Module) -> Callable[[ag.Tensor, ag.Tensor], None]:
+    """``step(x, y)``: clear the gradients, the loss on all points, backward."""
     params = list(model.parameters())
-    xt, yt = ag.Tensor(x), ag.Tensor(y)
 
-    def step() -> None:
+    def step(x: ag.Tensor, y: ag.Tensor) -> None:
         model.zero_grad()
-        margins = (1 - yt * model(xt)).relu()
+        margins = (1 - y * model(x)).relu()
         penalty = ag.stack([(p * p).sum() for p in params]).sum()
         (margins.mean() + ALPHA * penalty).backward()
 
     return step
+
+
+def ours(x: np.ndarray, y: np.ndarray, jit: bool = False) -> Callable[[], None]:
+    """Our step, eager or (``jit``) wrapped in ``ag.jit``: then recorded (two calls), replayed
+    once and checked against an eager call's gradients before it is timed."""
+    model = nn.Sequential(nn.Linear(2, 16, activation="relu"),
+                          nn.Linear(16, 16, activation="relu"), nn.Linear(16, 1))
+    xt, yt = ag.Tensor(x), ag.Tensor(y)
+    eager = hinge_step(model)
+    if not jit:
+        return lambda: eager(xt, yt)
+    step = ag.jit(eager)
+    for _ in range(3):
+        step(xt, yt)
+    replayed = [p.grad.data.copy() for p in model.parameters()]
+    eager(xt, yt)
+    assert_same_arrays(replayed, [p.grad.data for p in model.parameters()],
+                       "micrograd gradients")
+    return lambda: step(xt, yt)
 
 
 def numpy_by_hand(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
@@ -105,8 +126,10 @@ def cases(process: str, threads: int) -> list[Case]:
     x, y = moons()
     if process == "torch":
         step = torch_step(import_torch(threads), x, y)
-    else:
-        step = {"ours": ours, "numpy": numpy_by_hand}[process](x, y)
+        return [Case(WORKLOAD, "torch", step, unit="us")]
+    if process == "jit":
+        return [Case(WORKLOAD, JIT, ours(x, y, jit=True), unit="us")]
+    step = {"ours": ours, "numpy": numpy_by_hand}[process](x, y)
     return [Case(WORKLOAD, process, step, unit="us")]
 
 
