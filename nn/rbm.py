@@ -35,9 +35,10 @@ fixed: the CD rule is autodiff of a free-energy difference. ``RBM.free_energy`` 
 autograd_core expression, so ``backward()`` gives the same numbers as ``RBM.cd_gradient``;
 the test suite checks it.
 
-The hot loop stays on numpy: the products run on BLAS (float32 by default) and the sigmoid and
-Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
-gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin).
+The hot loop stays on numpy: the products run on BLAS (float32 by default) and the bias, sigmoid
+and Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
+gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin), its
+uniforms converted from raw words of the RBM's generator.
 
 >>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
 >>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)

@@ -175,10 +175,10 @@ def bias_act_backward(
 #
 # - exp in float32 by the Cephes ``expf`` scheme (e**v = 2**n e**t, |t| <= ln2 / 2, a degree-7
 #   polynomial for e**t), written as branch-free arithmetic that LLVM vectorises: numba's scalar
-#   libm expf does not vectorise (5x slower here) and numpy's float32 exp is no faster. It is
-#   within 2 ulp of the exact sigmoid, tighter than ``1 / (1 + np.exp(-x))`` in float32. The
-#   numpy twin runs the same float32 operations in the same order, so both give the same bits.
-#   float64 keeps the libm exp (``formulas.sigmoid``).
+#   libm expf does not vectorise (5x slower here). It is within 2 ulp of the exact sigmoid; the
+#   twin's ``1 / (1 + np.exp(-x))`` (numpy's SIMD exp) is within 3 (the same polynomial written
+#   with numpy operations costs three times as much). float64 keeps the libm exp
+#   (``formulas.sigmoid``).
 # - the uniforms come from raw generator words, converted the way numpy's ``Generator.random``
 #   converts them (float32: ``(w >> 8) 2**-24`` from 32-bit words; float64: ``(w >> 11) 2**-53``
 #   from 64-bit words), inside the loop: no float array of uniforms is written and read back.
@@ -233,48 +233,17 @@ def _gibbs_sample_loops(pre_activation, bias, random_bits):
 
 
 def _gibbs_sample_numpy(pre_activation, bias, random_bits):
-    if pre_activation.dtype == np.float32:
-        probs = _sigmoid32_numpy(pre_activation, bias)
+    probs = sigmoid_array(pre_activation + bias)
+    if probs.dtype == np.float32:
         uniforms = (random_bits >> 8).astype(np.float32)
         uniforms *= UNIFORM32
     else:
-        probs = sigmoid_array(pre_activation + bias)
         uniforms = (random_bits >> 11).astype(np.float64)
         uniforms *= UNIFORM64
     samples = np.empty_like(probs)
     if random_bits.size:
         np.less(uniforms.reshape(probs.shape), probs, out=samples)
     return probs, samples
-
-
-def _sigmoid32_numpy(pre_activation, bias):
-    """The float32 sigmoid of the loops, the same operations one array at a time, in place."""
-    v = np.add(pre_activation, bias)
-    np.negative(v, out=v)
-    w = np.clip(v, EXP_ARG_MIN, EXP_ARG_MAX)  # NaN stays NaN, as in the loops
-    n = np.multiply(w, LOG2E)
-    n += HALF
-    np.floor(n, out=n)
-    t = n * LN2_HI
-    np.subtract(w, t, out=t)
-    w = np.multiply(n, LN2_LO, out=w)
-    t -= w
-    poly = np.multiply(t, P0, out=w)
-    for coefficient in (P1, P2, P3, P4):
-        poly += coefficient
-        poly *= t
-    poly += P5
-    poly *= t * t
-    poly += t
-    poly += ONE  # e**t
-    with np.errstate(invalid="ignore"):  # NaN to int: replaced by inf just below
-        twos = n.astype(np.int32)
-    twos += EXP_BIAS
-    twos <<= 23
-    twos[~(v <= EXP_ARG_MAX)] = INF_BITS
-    poly *= twos.view(np.float32)
-    poly += ONE
-    return np.reciprocal(poly, out=poly)
 
 
 register("gibbs_sample", _gibbs_sample_loops, _gibbs_sample_numpy)

@@ -110,30 +110,25 @@ def test_sigmoid_is_stable_for_huge_inputs(impl, dtype):
     np.testing.assert_array_equal(samples[0, [0, 1, 5, 6]], [0, 0, 1, 1])
 
 
+@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-def test_gibbs_sample_numba_and_twin_give_the_same_bits(dtype):
-    # The float32 loops and twin run the same operations in the same order: identical bits,
-    # so seeded training gives the same weights with the kernels on or off.
+def test_gibbs_sample_is_within_3_ulp_and_keeps_the_edges(dtype, impl):
     rng = np.random.default_rng(3)
     x = normal(rng, (20, 300), dtype, 30)
     x[0, :6] = [np.nan, -np.inf, np.inf, -88.5, 88.5, -1e30]
     bias = normal(rng, (300,), dtype)
-    words = K.random_words(rng, x.size, dtype)
-    out = {}
-    for jit in (True, False):
-        with warnings.catch_warnings(), K.use_jit(jit):
-            warnings.simplefilter("error")
-            out[jit] = K.gibbs_sample(x, bias, words)
-    for got, want in zip(out[True], out[False]):
-        np.testing.assert_array_equal(got, want)
-    probs = out[True][0]
+    with warnings.catch_warnings(), K.use_jit(impl == "numba"):
+        warnings.simplefilter("error")
+        probs, _ = K.gibbs_sample(x, bias, K.random_words(rng, x.size, dtype))
     assert np.isnan(probs[0, 0]) and probs[0, 1] == 0 and probs[0, 2] == 1
-    # within 2 ulp of the sigmoid of the rounded sum, above the float32 cut at x = -88 (where
-    # the exact value is subnormal, < 2**-126, and the kernel gives 0)
+    # within 3 ulp of the sigmoid of the rounded sum (the loops' float32 exp: 2; numpy's: 3),
+    # above the float32 cut at x = -88 (where the exact value is subnormal, < 2**-126, and the
+    # loops give 0)
     exact = sigmoid64((x[1:] + bias).astype(np.float64))
     normal_range = exact > 2.0**-126
     ulps = np.abs(probs[1:] - exact) / np.spacing(exact.astype(dtype))
-    assert np.max(ulps[normal_range]) <= 2 and np.all(probs[1:][~normal_range] < 2.0**-126)
+    assert np.max(ulps[normal_range]) <= (2 if impl == "numba" else 3)
+    assert np.all(probs[1:][~normal_range] < 2.0**-126)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
