@@ -35,9 +35,10 @@ fixed: the CD rule is autodiff of a free-energy difference. ``RBM.free_energy`` 
 autograd_core expression, so ``backward()`` gives the same numbers as ``RBM.cd_gradient``;
 the test suite checks it.
 
-The hot loop stays on numpy: the products run on BLAS (float32 by default) and the sigmoid and
-Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
-gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin).
+The hot loop stays on numpy: the products run on BLAS (float32 by default) and the bias, sigmoid
+and Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
+gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin), its
+uniforms converted from raw words of the RBM's generator.
 
 >>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
 >>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)
@@ -205,24 +206,21 @@ class RBM(EstimatorParams, Module):
 
     # -- conditional distributions (numpy, no graph) ------------------------------------------
     def _hidden_probs(self, v: np.ndarray) -> np.ndarray:
-        return kernels.bias_act_forward(v @ self.W.data, self.b_hidden.data, "sigmoid")
+        return kernels.gibbs_sample(v @ self.W.data, self.b_hidden.data)[0]
 
     def _visible_probs(self, h: np.ndarray) -> np.ndarray:
-        return kernels.bias_act_forward(h @ self.W.data.T, self.b_visible.data, "sigmoid")
+        return kernels.gibbs_sample(h @ self.W.data.T, self.b_visible.data)[0]
+
+    def _sample(self, pre: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and Bernoulli samples of ``sigmoid(pre + bias)``, from the RBM's stream."""
+        words = kernels.random_words(self._rng, pre.size, self.dtype)
+        return kernels.gibbs_sample(pre, bias, words)
 
     def _sample_hidden(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pre = v @ self.W.data
-        pre += self.b_hidden.data
-        return kernels.gibbs_sample(pre, self._rng.random(pre.shape, dtype=self.dtype))
+        return self._sample(v @ self.W.data, self.b_hidden.data)
 
     def _sample_visible(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Computed transposed, (n_visible, n): OpenBLAS runs W @ h.T faster than h @ W.T (a
-        # transposed right operand). The kernel is elementwise, so the layout is free;
-        # the returned (n, n_visible) arrays are Fortran-ordered views.
-        pre = self.W.data @ h.T
-        pre += self.b_visible.data[:, None]
-        probs, samples = kernels.gibbs_sample(pre, self._rng.random(pre.shape, dtype=self.dtype))
-        return probs.T, samples.T
+        return self._sample(h @ self.W.data.T, self.b_visible.data)
 
     # -- training -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> RBM:
@@ -311,21 +309,19 @@ class RBM(EstimatorParams, Module):
         from the hidden probabilities of each side. W's part is written into ``out`` if given.
         """
         # One product for both phases, the scale folded into the small factor:
-        # [v_data; v_model]^T [-h_data * scale / B; h_model * scale / B'].
-        # The left factor is built transposed, (n_visible, B + B'), so that neither operand of
-        # the product is a transposed view (slower on OpenBLAS), and the visible biases come
-        # from the same array by a matrix-vector product.
+        # [v_data; v_model]^T [-h_data * scale / B; h_model * scale / B'], and the visible
+        # biases from the same stacked rows by a vector-matrix product.
         b, b_model = len(v_data), len(v_model)
         pos, neg = scale / b, scale / b_model
-        v_both_t = np.empty((self.n_visible, b + b_model), self.dtype)
-        v_both_t[:, :b] = v_data.T
-        v_both_t[:, b:] = v_model.T
+        v_both = np.empty((b + b_model, self.n_visible), self.dtype)
+        v_both[:b] = v_data
+        v_both[b:] = v_model
         h_both = np.empty((b + b_model, self.n_hidden), self.dtype)
         np.multiply(h_data, -pos, out=h_both[:b])
         np.multiply(h_model, neg, out=h_both[b:])
         weights = np.full(b + b_model, neg, self.dtype)
         weights[:b] = -pos
-        return np.matmul(v_both_t, h_both, out=out), v_both_t @ weights, h_both.sum(axis=0)
+        return np.matmul(v_both.T, h_both, out=out), weights @ v_both, h_both.sum(axis=0)
 
     def _step(self, lr_grads: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         """``velocity = momentum * velocity - lr * (grad + weight_decay * W)``; param += velocity.

@@ -27,6 +27,7 @@ from .activation import (
     bias_act_backward,
     bias_act_forward,
     gibbs_sample,
+    random_words,
     sigmoid_forward,
 )
 from .conv import col2im, im2col, max_pool_backward, max_pool_forward
@@ -62,6 +63,7 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     "names",
+    "random_words",
     "sgd_update",
     "sgd_update_many",
     "sigmoid_forward",

@@ -14,7 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..formulas import ONE, ZERO, relu, relu_grad, sigmoid, sigmoid_array, sigmoid_grad, tanh_grad
+from ..formulas import (
+    HALF,
+    ONE,
+    ZERO,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_array,
+    sigmoid_grad,
+    tanh_grad,
+)
 from ._checks import FLOAT_DTYPES, float_input
 from .registry import get, jit_enabled, register
 
@@ -159,37 +169,117 @@ def bias_act_backward(
     return get(kernel)(grad_out, out, activation_code(kernel, act))
 
 
-# --- gibbs_sample: probs = sigmoid(x), samples = [u < probs] ---------------------------------
+# --- gibbs_sample: probs = sigmoid(x + bias), samples = [uniform < probs] ----------------------
+#
+# The sampling step of an RBM runs on every unit of every batch, so it is built for float32 speed:
+#
+# - exp in float32 by the Cephes ``expf`` scheme (e**v = 2**n e**t, |t| <= ln2 / 2, a degree-7
+#   polynomial for e**t), written as branch-free arithmetic that LLVM vectorises: numba's scalar
+#   libm expf does not vectorise (5x slower here). It is within 2 ulp of the exact sigmoid; the
+#   twin's ``1 / (1 + np.exp(-x))`` (numpy's SIMD exp) is within 3 (the same polynomial written
+#   with numpy operations costs three times as much). float64 keeps the libm exp
+#   (``formulas.sigmoid``).
+# - the uniforms come from raw generator words, converted the way numpy's ``Generator.random``
+#   converts them (float32: ``(w >> 8) 2**-24`` from 32-bit words; float64: ``(w >> 11) 2**-53``
+#   from 64-bit words), inside the loop: no float array of uniforms is written and read back.
+
+LOG2E = np.float32(1.44269504088896341)
+LN2_HI = np.float32(0.693359375)  # ln 2 = LN2_HI + LN2_LO, LN2_HI exact in a few bits
+LN2_LO = np.float32(-2.12194440e-4)
+EXPF_POLY = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
+                                          4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+P0, P1, P2, P3, P4, P5 = EXPF_POLY
+EXP_ARG_MIN = np.float32(-88.0)  # below it e**v < 2**-126 vanishes next to 1
+EXP_ARG_MAX = np.float32(88.0)  # above it e**v overflows float32; sigmoid(-v) is taken as 0
+EXP_BIAS = np.int32(127)
+INF_BITS = np.int32(0x7F800000)  # float32 inf: sigmoid(x) = 1 / (1 + inf) = 0 for x < -88
+UNIFORM32 = np.float32(2.0**-24)
+UNIFORM64 = 2.0**-53
 
 
-def _gibbs_sample_loops(pre_activation, uniforms):
-    probs = np.empty_like(pre_activation)
-    samples = np.empty_like(pre_activation)
-    for i in range(pre_activation.size):
-        probs[i] = sigmoid(pre_activation[i])
-        # Compare with the stored (rounded) probability, so samples == (uniforms < probs) exactly.
-        samples[i] = ONE if uniforms[i] < probs[i] else ZERO
+def _gibbs_sample_loops(pre_activation, bias, random_bits):
+    rows, units = pre_activation.shape
+    probs = np.empty((rows, units), dtype=pre_activation.dtype)
+    samples = np.empty((rows, units), dtype=pre_activation.dtype)
+    single = probs.itemsize == 4  # a compile-time constant: each version keeps one branch
+    twos = np.empty(units, dtype=np.int32)  # 2**n of each unit of a row, as float32 bits
+    twos_float = twos.view(np.float32)
+    for r in range(rows):
+        x, p, s = pre_activation[r], probs[r], samples[r]
+        if single:
+            for c in range(units):
+                v = -(x[c] + bias[c])  # sigmoid(x) = 1 / (1 + e**v)
+                w = EXP_ARG_MIN if v < EXP_ARG_MIN else v  # comparisons, not min/max: NaN stays
+                w = EXP_ARG_MAX if w > EXP_ARG_MAX else w
+                n = np.floor(w * LOG2E + HALF)
+                t = w - n * LN2_HI - n * LN2_LO
+                poly = ((((P0 * t + P1) * t + P2) * t + P3) * t + P4) * t + P5
+                p[c] = poly * (t * t) + t + ONE  # e**t
+                twos[c] = (np.int32(n) + EXP_BIAS) << 23 if v <= EXP_ARG_MAX else INF_BITS
+            for c in range(units):
+                p[c] = ONE / (ONE + p[c] * twos_float[c])
+        else:
+            for c in range(units):
+                p[c] = sigmoid(x[c] + bias[c])
+        if random_bits.size:
+            words = random_bits[r * units:(r + 1) * units]
+            for c in range(units):
+                if single:
+                    u = np.float32(words[c] >> 8) * UNIFORM32
+                else:
+                    u = np.float64(words[c] >> 11) * UNIFORM64
+                s[c] = ONE if u < p[c] else ZERO
     return probs, samples
 
 
-def _gibbs_sample_numpy(pre_activation, uniforms):
-    probs = sigmoid_array(pre_activation)
-    return probs, (uniforms < probs).astype(probs.dtype)
+def _gibbs_sample_numpy(pre_activation, bias, random_bits):
+    probs = sigmoid_array(pre_activation + bias)
+    if probs.dtype == np.float32:
+        uniforms = (random_bits >> 8).astype(np.float32)
+        uniforms *= UNIFORM32
+    else:
+        uniforms = (random_bits >> 11).astype(np.float64)
+        uniforms *= UNIFORM64
+    samples = np.empty_like(probs)
+    if random_bits.size:
+        np.less(uniforms.reshape(probs.shape), probs, out=samples)
+    return probs, samples
 
 
 register("gibbs_sample", _gibbs_sample_loops, _gibbs_sample_numpy)
 
+RANDOM_WORDS = {np.dtype(np.float32): np.dtype(np.uint32),
+                np.dtype(np.float64): np.dtype(np.uint64)}
 
-def gibbs_sample(pre_activation: np.ndarray, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``probs = sigmoid(pre_activation)``, ``samples = (uniforms < probs)`` as 0./1., one pass.
 
-    ``pre_activation`` (any shape, typically (batch, units)) is ``x @ W + b``, computed outside by
-    BLAS; ``uniforms`` holds U[0, 1) draws of the same shape and dtype. Returns (probs, samples),
-    both of the input dtype.
+def random_words(rng: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarray:
+    """``n`` raw words of ``rng``'s bit generator, one per uniform that :func:`gibbs_sample` draws
+    for ``dtype`` data: uint32 for float32 (two per 64-bit draw), uint64 for float64."""
+    if np.dtype(dtype) == np.float32:
+        return rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+    return rng.bit_generator.random_raw(n)
+
+
+def gibbs_sample(pre_activation: np.ndarray, bias: np.ndarray,
+                 random_bits: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``probs = sigmoid(pre_activation + bias)`` and ``samples = [uniform < probs]`` as 0./1.,
+    in one pass: the sampling step of an RBM.
+
+    ``pre_activation`` (n, units) is ``x @ W``, computed outside by BLAS; ``bias`` (units,).
+    ``random_bits`` holds one raw generator word per element, row by row (:func:`random_words`):
+    uint32 for float32 data, each giving the uniform ``(w >> 8) 2**-24``, uint64 for float64,
+    giving ``(w >> 11) 2**-53`` (numpy's own conversions); a sample is 1 exactly when its
+    uniform is below the stored probability. Without ``random_bits`` only the probabilities
+    are computed and ``samples`` is None. Returns C-contiguous arrays of the input dtype.
     """
     kernel = "gibbs_sample"
-    x = float_input(kernel, "pre_activation", pre_activation)
-    u = float_input(kernel, "uniforms", uniforms, dtype=x.dtype, shape=x.shape)
-    # The kernel works on flat views: one compiled version serves every shape.
-    probs, samples = get(kernel)(x.reshape(-1), u.reshape(-1))
-    return probs.reshape(x.shape), samples.reshape(x.shape)
+    x = float_input(kernel, "pre_activation", pre_activation, ndim=2)
+    bias = float_input(kernel, "bias", bias, dtype=x.dtype, shape=(x.shape[1],))
+    words = RANDOM_WORDS[x.dtype]
+    if random_bits is None:
+        return get(kernel)(x, bias, np.empty(0, words))[0], None
+    bits = np.ascontiguousarray(random_bits).reshape(-1)
+    if bits.dtype != words or bits.size != x.size:
+        raise ValueError(f"{kernel}: random_bits must hold {x.size} {words} words for "
+                         f"{x.dtype} data, got {bits.size} {bits.dtype}")
+    return get(kernel)(x, bias, bits)

@@ -47,7 +47,7 @@ def test_errors_name_the_kernel_and_the_problem():
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         K.bias_act_forward(z64, np.zeros(3), "gelu")
     with pytest.raises(TypeError, match="float32 or float64, got int64"):
-        K.gibbs_sample(np.zeros(3, np.int64), np.zeros(3, np.int64))
+        K.gibbs_sample(np.zeros((1, 3), np.int64), np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="label 3 is out of range for 3 classes"):
         K.softmax_xent_forward(z64, np.array([0, 3]))
     with pytest.raises(ValueError, match="label -1 is out of range"):
