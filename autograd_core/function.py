@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import AutogradError, DTypeError, ShapeError, describe
 from .mode import state
-from .tensor import Tensor, to_array
+from .tensor import Tensor, to_array, write_count
 
 RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
@@ -107,6 +107,7 @@ class Function:
     # For a node that saved arrays: the versions of its inputs and output when it ran, () when
     # none of them had a version counter (all at 0, the common case); see check_saved.
     saved_versions: tuple[int, ...] | None = None
+    writes_before: int = 0  # tensor.write_count when it saved them
     scope: str | None = None
     created_at: str | None = None
 
@@ -178,6 +179,7 @@ class Function:
             if mode.scopes:
                 fn.scope = "/".join(mode.scopes)
             if fn.saved:
+                fn.writes_before = write_count[0]  # read before the versions: see _bump_version
                 fn.saved_versions = _versions(inputs, result)
         return result
 
