@@ -141,8 +141,10 @@ class Function:
             if not isinstance(t, Tensor):
                 return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
                                    for t in inputs], **params)
-        if state.recorder is not None:  # ag.jit is recording a step
-            return state.recorder.apply(cls, inputs, params)
+        mode = state
+        plain = mode.plain  # recording as usual; else check each switch below
+        if not plain and mode.recorder is not None:  # ag.jit is recording a step
+            return mode.recorder.apply(cls, inputs, params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op
@@ -157,12 +159,11 @@ class Function:
             raise _op_error(cls.name, inputs, err) from err
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
-        mode = state
-        if mode.anomaly:
+        if not plain and mode.anomaly:
             fn.created_at = creation_site()
             check_finite(out, cls.name, "forward output", fn.created_at)
         node = None
-        if mode.grad_enabled:
+        if plain or mode.grad_enabled:
             for t in inputs:
                 if t._requires_grad:
                     node = fn
@@ -176,7 +177,7 @@ class Function:
                                  f"that would require grad; complex tensors cannot require "
                                  f"gradients (inputs: {describe(*[t.data for t in inputs])})")
             fn.inputs = inputs
-            if mode.scopes:
+            if not plain and mode.scopes:
                 fn.scope = "/".join(mode.scopes)
             if fn.saved:
                 fn.writes_before = write_count[0]  # read before the versions: see _bump_version
