@@ -137,10 +137,13 @@ class Function:
         """Run forward on the inputs' arrays and record a node if any input requires grad.
 
         Plain numbers and arrays among the inputs are taken as constants (no gradient)."""
+        requires_grad = False
         for t in inputs:
             if not isinstance(t, Tensor):
                 return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
                                    for t in inputs], **params)
+            if t._requires_grad:
+                requires_grad = True
         mode = state
         plain = mode.plain  # recording as usual; else check each switch below
         if not plain and mode.recorder is not None:  # ag.jit is recording a step
@@ -162,12 +165,7 @@ class Function:
         if not plain and mode.anomaly:
             fn.created_at = creation_site()
             check_finite(out, cls.name, "forward output", fn.created_at)
-        node = None
-        if plain or mode.grad_enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    node = fn
-                    break
+        node = fn if requires_grad and (plain or mode.grad_enabled) else None
         result = Tensor._wrap(out, node)
         if out.base is not None:
             _share_version_counter(result, inputs)
