@@ -145,7 +145,7 @@ class Function:
             if t._requires_grad:
                 requires_grad = True
         mode = state
-        plain = mode.plain  # recording as usual; else check each switch below
+        plain = mode.plain  # grad on, no anomaly, no recorder; else check each below
         if not plain and mode.recorder is not None:  # ag.jit is recording a step
             return mode.recorder.apply(cls, inputs, params)
         fn = cls()
@@ -175,8 +175,9 @@ class Function:
                                  f"that would require grad; complex tensors cannot require "
                                  f"gradients (inputs: {describe(*[t.data for t in inputs])})")
             fn.inputs = inputs
-            if not plain and mode.scopes:
-                fn.scope = "/".join(mode.scopes)
+            scopes = mode.scopes
+            if scopes:
+                fn.scope = "/".join(scopes)
             if fn.saved:
                 fn.writes_before = write_count[0]  # read before the versions: see _bump_version
                 fn.saved_versions = _versions(inputs, result)

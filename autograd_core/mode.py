@@ -12,6 +12,7 @@ the object: one ``no_grad()`` object may decorate a function that several thread
 from __future__ import annotations
 
 import contextlib
+import operator
 import threading
 
 import numpy as np
@@ -19,34 +20,29 @@ import numpy as np
 
 class _State(threading.local):
     """The switches of one thread. ``plain`` is True while ops record as usual: grad mode on, no
-    anomaly checks, no name scope, no ag.jit recorder. ``Function.apply`` reads that one flag
-    instead of four attributes (a thread-local read costs ~3 plain ones, and the four were a
-    sixth of what apply adds to an op); the four are properties so that every write keeps it
-    true."""
+    anomaly checks, no ag.jit recorder. ``Function.apply`` reads that one flag instead of three
+    attributes (a thread-local read costs ~3 plain ones; the reads were a sixth of what apply
+    adds to an op); those three are properties so that every write keeps it true. ``scopes``
+    stays a plain attribute: every module call writes it twice."""
 
     def __init__(self) -> None:
         self._grad_enabled = True
         self._anomaly = False
-        self._scopes: tuple[str, ...] = ()
         self._recorder = None  # the capture.Recorder of a step being recorded by ag.jit
         self.plain = True
+        self.scopes: tuple[str, ...] = ()
 
     def _switch(name: str) -> property:  # runs in the class body, not a method
         private = "_" + name
 
-        def read(self):
-            return getattr(self, private)
-
         def write(self, value) -> None:
             setattr(self, private, value)
-            self.plain = self._grad_enabled and not self._anomaly and not self._scopes \
-                and self._recorder is None
+            self.plain = self._grad_enabled and not self._anomaly and self._recorder is None
 
-        return property(read, write)
+        return property(operator.attrgetter(private), write)
 
     grad_enabled = _switch("grad_enabled")
     anomaly = _switch("anomaly")
-    scopes = _switch("scopes")
     recorder = _switch("recorder")
     del _switch
 
