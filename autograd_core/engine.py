@@ -18,8 +18,8 @@ import numpy as np
 from .errors import ShapeError
 from .function import RELEASED, check_finite
 from .kernels.registry import sole_owner
-from .mode import _GradMode, state
-from .tensor import Tensor, to_array
+from .mode import state
+from .tensor import Tensor, to_array, write_count
 
 
 def _count_consumers(root: Tensor) -> dict[int, int]:
@@ -165,52 +165,77 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
           targets: Sequence[Tensor] | None) -> list | None:
     """The chain rule over the whole graph; returns the targets' gradients when given.
 
-    Each tensor is processed once all its consumers have passed their gradient contributions
-    to it; its own gradient is then dropped from the table.
+    Tensors are taken in ``_backward_order``'s order (the same steps, run here as the walk goes
+    rather than listed first, which would cost a second pass over the graph): each once all its
+    consumers have passed their gradient contributions to it; its gradient is then dropped
+    from the table.
     """
+    consumers = _count_consumers(root)
     grads: dict[int, Any] = {id(root): seed}
     wanted = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found: list = [None] * (len(targets) if targets is not None else 0)
     anomaly = state.anomaly
     adopted: set[int] = set()
-    with _GradMode(create_graph):
-        for tensor in _backward_order(root):
-            grad = grads.pop(id(tensor), None)
-            if grad is None:  # nothing flowed here (a backward formula returned None)
-                continue
+    ready = [root]
+    # Hooks and create_graph formulas record ops only under create_graph. The mode is set and
+    # restored here directly: a _GradMode block costs more than the walk of a small graph.
+    grad_enabled, state.grad_enabled = state.grad_enabled, create_graph
+    try:
+        while ready:
+            tensor = ready.pop()
             node = tensor._node
-            if tensor._hooks:
-                grad = _run_hooks(tensor, grad)
-            if wanted is not None:
-                if id(tensor) in wanted:  # a copy: the table's arrays may be shared views
-                    found[wanted[id(tensor)]] = grad if isinstance(grad, Tensor) \
-                        else Tensor._wrap(np.array(grad))
-            elif node is None or tensor._retains_grad:
-                _accumulate(tensor, grad, adopted)
+            grad = grads.pop(id(tensor), None)
+            if grad is not None:
+                if tensor._hooks:
+                    grad = _run_hooks(tensor, grad)
+                if wanted is not None:
+                    if id(tensor) in wanted:  # a copy: the table's arrays may be shared views
+                        found[wanted[id(tensor)]] = grad if isinstance(grad, Tensor) \
+                            else Tensor._wrap(np.array(grad))
+                elif node is None or tensor._retains_grad:
+                    _accumulate(tensor, grad, adopted)
             if node is None:
                 continue
-            saved = node.saved
-            if create_graph or saved is RELEASED:  # the common case skips the call
-                saved = node.saved_values(tensor if create_graph else None)
-            if node.saved_versions is not None:  # its inputs/output written since it saved them?
-                node.check_saved(tensor)
-            input_grads = node.backward(grad, *saved)
-            if input_grads.__class__ is not tuple:
-                input_grads = (input_grads,)
-            for inp, input_grad in zip(node.inputs, input_grads):
-                if input_grad is None or not inp._requires_grad:
+            inputs = node.inputs
+            if grad is None:  # nothing flowed here (a backward formula returned None)
+                input_grads = (None,) * len(inputs)
+            else:
+                saved = node.saved
+                if create_graph or saved is RELEASED:  # the common case skips the call
+                    saved = node.saved_values(tensor if create_graph else None)
+                # its inputs/output written since it saved them? (only if anything was written)
+                if node.saved_versions is not None and node.writes_before != write_count[0]:
+                    node.check_saved(tensor)
+                input_grads = node.backward(grad, *saved)
+                if input_grads.__class__ is not tuple:
+                    input_grads = (input_grads,)
+                if len(input_grads) != len(inputs):  # zip would silently drop the rest
+                    raise RuntimeError(f"backward of {node.name} returned {len(input_grads)} "
+                                       f"gradients for {len(inputs)} inputs")
+                if not retain_graph:
+                    node.saved = RELEASED
+            for inp, input_grad in zip(inputs, input_grads):
+                if not inp._requires_grad:
                     continue
-                data = inp.data
-                if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:
-                    input_grad = _fit_to_input(input_grad, inp, node.name)
-                if anomaly:
-                    check_finite(_grad_tensor(input_grad).data, node.name, "backward gradient",
-                                 node.created_at)
                 key = id(inp)
-                previous = grads.get(key)
-                grads[key] = input_grad if previous is None else previous + input_grad
-            if not retain_graph:
-                node.saved = RELEASED
+                if input_grad is not None:
+                    data = inp.data
+                    # ``is`` first: the common case, one dtype object (a kernel's output may
+                    # carry an equal dtype that is another object)
+                    if input_grad.shape != data.shape or (input_grad.dtype is not data.dtype
+                                                          and input_grad.dtype != data.dtype):
+                        input_grad = _fit_to_input(input_grad, inp, node.name)
+                    if anomaly:
+                        check_finite(_grad_tensor(input_grad).data, node.name,
+                                     "backward gradient", node.created_at)
+                    previous = grads.get(key)
+                    grads[key] = input_grad if previous is None else previous + input_grad
+                remaining = consumers[key] - 1  # this consumer is done with ``inp``
+                consumers[key] = remaining
+                if not remaining:
+                    ready.append(inp)
+    finally:
+        state.grad_enabled = grad_enabled
     return found if targets is not None else None
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import AutogradError, DTypeError, ShapeError, describe
 from .mode import state
-from .tensor import Tensor, to_array
+from .tensor import Tensor, to_array, write_count
 
 RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
@@ -107,6 +107,7 @@ class Function:
     # For a node that saved arrays: the versions of its inputs and output when it ran, () when
     # none of them had a version counter (all at 0, the common case); see check_saved.
     saved_versions: tuple[int, ...] | None = None
+    writes_before: int = 0  # tensor.write_count when it saved them
     scope: str | None = None
     created_at: str | None = None
 
@@ -136,12 +137,17 @@ class Function:
         """Run forward on the inputs' arrays and record a node if any input requires grad.
 
         Plain numbers and arrays among the inputs are taken as constants (no gradient)."""
+        requires_grad = False
         for t in inputs:
             if not isinstance(t, Tensor):
                 return cls.apply(*[t if isinstance(t, Tensor) else Tensor._wrap(to_array(t))
                                    for t in inputs], **params)
-        if state.recorder is not None:  # ag.jit is recording a step
-            return state.recorder.apply(cls, inputs, params)
+            if t._requires_grad:
+                requires_grad = True
+        mode = state
+        plain = mode.plain  # grad on, no anomaly, no recorder; else check each below
+        if not plain and mode.recorder is not None:  # ag.jit is recording a step
+            return mode.recorder.apply(cls, inputs, params)
         fn = cls()
         try:
             if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op
@@ -156,16 +162,10 @@ class Function:
             raise _op_error(cls.name, inputs, err) from err
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
-        mode = state
-        if mode.anomaly:
+        if not plain and mode.anomaly:
             fn.created_at = creation_site()
             check_finite(out, cls.name, "forward output", fn.created_at)
-        node = None
-        if mode.grad_enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    node = fn
-                    break
+        node = fn if requires_grad and (plain or mode.grad_enabled) else None
         result = Tensor._wrap(out, node)
         if out.base is not None:
             _share_version_counter(result, inputs)
@@ -175,9 +175,11 @@ class Function:
                                  f"that would require grad; complex tensors cannot require "
                                  f"gradients (inputs: {describe(*[t.data for t in inputs])})")
             fn.inputs = inputs
-            if mode.scopes:
-                fn.scope = "/".join(mode.scopes)
+            scopes = mode.scopes
+            if scopes:
+                fn.scope = "/".join(scopes)
             if fn.saved:
+                fn.writes_before = write_count[0]  # read before the versions: see _bump_version
                 fn.saved_versions = _versions(inputs, result)
         return result
 

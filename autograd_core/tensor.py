@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 _default_dtype = np.dtype(np.float32)
 
+# How many in-place writes the library has recorded, over all tensors (``_bump_version``). A node
+# that saves arrays notes it, and backward compares versions only for nodes with a write since:
+# most steps write nothing between forward and backward, and the comparison costs a loop a node.
+write_count = [0]
+
 
 def set_default_dtype(dtype) -> None:
     """Set the dtype given to Python floats and lists (float32 unless changed)."""
@@ -217,6 +222,7 @@ class Tensor:
     def _bump_version(self) -> None:
         """Record a write into this tensor's memory (every in-place write of the library)."""
         self._shared_version_counter()[0] += 1
+        write_count[0] += 1  # after the version: a node that sees this count sees the version
 
     def __len__(self) -> int:
         return len(self.data)

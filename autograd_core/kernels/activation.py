@@ -52,14 +52,16 @@ def activation_code(kernel: str, act: str) -> int:
 SIGMOID_LOOP_MAX_SIZE = 1024
 
 
-def _sigmoid_loops(x):
-    out = np.empty_like(x)
+def _sigmoid_loops(x, out):
     for i in range(x.size):
         out[i] = sigmoid(x[i])
-    return out
 
 
-register("sigmoid", _sigmoid_loops, sigmoid_array)
+def _sigmoid_numpy(x, out):
+    out[...] = sigmoid_array(x)
+
+
+register("sigmoid", _sigmoid_loops, _sigmoid_numpy)
 
 
 def sigmoid_forward(x: np.ndarray) -> np.ndarray:
@@ -67,7 +69,11 @@ def sigmoid_forward(x: np.ndarray) -> np.ndarray:
     arrays when the kernels are on, numpy otherwise (other dtypes follow numpy's promotion)."""
     if x.size >= SIGMOID_LOOP_MAX_SIZE or x.dtype not in FLOAT_DTYPES or not jit_enabled():
         return sigmoid_array(x)
-    return get("sigmoid")(x.ravel()).reshape(x.shape)
+    # numpy allocates the result: numba returning an array it allocated costs more than the
+    # loop on these small arrays (``python -m bench.ops``)
+    out = np.empty(x.shape, x.dtype)
+    get("sigmoid")(x.reshape(-1), out.reshape(-1))
+    return out
 
 
 # --- bias_act_forward: out = act(z + bias) ---------------------------------------------------

@@ -17,7 +17,7 @@ Axis = int | Sequence[int] | None
 _scalar_cache: dict[tuple, Tensor] = {}
 
 
-def _scalar(value: bool | int | float, dtype) -> Tensor:
+def scalar(value: bool | int | float, dtype) -> Tensor:
     """A constant 0-d tensor for a Python number, cached: loops reuse the same few constants."""
     # 0.0 == -0.0 and both hash alike: key zeros on their spelling too, so x * -0.0 keeps its sign
     key = (value.__class__, value, dtype, repr(value) if value == 0 else None)
@@ -35,8 +35,8 @@ def operand(value: Any, like: Tensor | None, op: str) -> Tensor:
         return value
     if isinstance(value, (bool, int, float)):
         if like is not None and like.data.dtype.kind == "f":
-            return _scalar(value, like.data.dtype)
-        return _scalar(value, get_default_dtype() if isinstance(value, float) else None)
+            return scalar(value, like.data.dtype)
+        return scalar(value, get_default_dtype() if isinstance(value, float) else None)
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
         return Tensor._wrap(np.asarray(value))
     kind = f"numpy array of dtype {value.dtype}" if isinstance(value, np.ndarray) \

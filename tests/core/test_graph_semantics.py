@@ -260,3 +260,19 @@ def test_leaf_gradients_never_share_arrays():
     x.sum().backward()
     x.grad.data *= 2  # writable, not a broadcast view
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_backward_returning_fewer_gradients_than_inputs_is_refused() -> None:
+    """A formula that forgets an input's gradient would leave that input's count (and every
+    tensor above it) unprocessed: the walk names the op instead of dropping it silently."""
+
+    class Forgetful(ag.Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, grad):
+            return grad
+
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    with pytest.raises(RuntimeError, match="backward of forgetful returned 1 gradients for 2"):
+        Forgetful.apply(x, y).sum().backward()

@@ -124,3 +124,30 @@ def test_blocks_left_out_of_order_restore_their_own_state():
     with ag.detect_anomaly():
         next(gen)
     assert ag.is_grad_enabled() and not ag.mode.state.anomaly
+
+
+def test_plain_flag_follows_every_switch_per_thread() -> None:
+    """Function.apply trusts ``state.plain`` instead of reading grad mode, anomaly mode and the
+    recorder: each switch, set or restored, must keep it true, and only in its own thread."""
+    state = ag.mode.state
+    assert state.plain
+    with ag.no_grad():
+        assert not state.plain
+        x = ag.tensor([1.0, 2.0], requires_grad=True) * 2.0
+        assert x.grad_fn is None
+        seen = []
+        run_in_threads(lambda: seen.append(state.plain))
+        assert seen == [True]
+        with ag.enable_grad():
+            assert state.plain
+        assert not state.plain
+    assert state.plain
+    with ag.detect_anomaly():
+        assert not state.plain
+        with pytest.raises(FloatingPointError):
+            ag.tensor([-1.0], requires_grad=True).log()
+    assert state.plain
+    state.recorder = object()
+    assert not state.plain
+    state.recorder = None
+    assert state.plain
