@@ -75,14 +75,17 @@ print(json.dumps({"first": first, "again": min(again)}))
 CAPTURED_CHILD = """
 import json, time
 import nn, autograd_core as ag
-from bench.capture import _ours
+from bench.capture import training_step
+from bench.mlp import data, fused_model
 
 start = time.perf_counter()
-step = _ours("adam", 16, jit=True)  # model, optimizer and batch; the step wrapped in ag.jit
-step()  # records eagerly
+step = ag.jit(training_step(fused_model(), "Adam"))  # model and optimizer, wrapped in ag.jit
+x, y = data(16)
+x = ag.Tensor(x)
+step(x, y)  # records eagerly
 first = time.perf_counter() - start
-step()  # records again, builds the plan
-step()  # the first replay
+step(x, y)  # records again, builds the plan
+step(x, y)  # the first replay
 print(json.dumps({"first": first, "replay": time.perf_counter() - start}))
 """
 

@@ -1,6 +1,8 @@
 """The benchmarks' captured (ag.jit) contestants: they build, replay what eager computes, and the
 Goals table of ``python -m bench`` checks them against the right rows. No speed is asserted."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,12 @@ def test_goals_table_checks_the_captured_rows():
     assert _verdict(table, f"chain200, captured, {label}: {JIT} / numpy floor") == "met"
     assert _verdict(table, f"chain200, eager, {label}: ours / numpy floor") == "MISSED"
     assert _verdict(table, f"micrograd workload, captured, {label}: {JIT} / torch") == "MISSED"
+
+
+@pytest.mark.parametrize("child", ["FIRST_USE_CHILD", "CAPTURED_CHILD"])
+def test_first_step_children_run(child):
+    """The fresh-interpreter programs of bench.imports run against the current bench API."""
+    from bench import imports
+
+    timings = json.loads(imports._child(getattr(imports, child)))
+    assert all(value > 0 for value in timings.values())
