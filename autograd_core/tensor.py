@@ -95,10 +95,10 @@ class ElementCount(int):
     def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
         if dim is None:
             return self.shape
-        if not -len(self.shape) <= dim < max(len(self.shape), 1):
+        if not -len(self.shape) <= dim < len(self.shape):  # a 0-d tensor has no dimension
             raise IndexError(f"size: dimension {dim} is out of range for a tensor of shape "
                              f"{self.shape}")
-        return self.shape[dim] if self.shape else 1
+        return self.shape[dim]
 
     def __reduce__(self):
         return int, (int(self),)

@@ -119,9 +119,10 @@ class Softmax(Function):
 
 
 @register(method="softmax")
-def softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def softmax(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """e**a / sum(e**a) along ``axis`` (shifted by the max, so large inputs do not overflow)."""
-    return Softmax.apply(a, axis=axes(one_axis(axis, dim, "softmax"), None, a.shape, "softmax"))
+    axis = one_axis(axis, dim, "softmax", default=-1)
+    return Softmax.apply(a, axis=axes(axis, None, a.shape, "softmax"))
 
 
 class LogSoftmax(Function):
@@ -140,13 +141,13 @@ class LogSoftmax(Function):
 
 
 @register(method="log_softmax")
-def log_softmax(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def log_softmax(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """a - logsumexp(a) along ``axis``, computed stably."""
-    axis = axes(one_axis(axis, dim, "log_softmax"), None, a.shape, "log_softmax")
+    axis = axes(one_axis(axis, dim, "log_softmax", default=-1), None, a.shape, "log_softmax")
     return LogSoftmax.apply(a, axis=axis)
 
 
-def softmin(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def softmin(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """softmax(-a) along ``axis``: weights that favour the smallest entries."""
     return softmax(-a, axis, dim=dim)
 

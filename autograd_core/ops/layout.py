@@ -208,7 +208,7 @@ def _pieces(a: Tensor, axis: int, bounds: Sequence[int]) -> tuple[Tensor, ...]:
 
 
 @register(numpy=np.split)
-def split(a: Any, indices_or_sections: int | Sequence[int], axis: int = 0, *,
+def split(a: Any, indices_or_sections: int | Sequence[int], axis: int | None = None, *,
           dim: int | None = None) -> tuple[Tensor, ...]:
     """numpy's split: ``k`` equal sections along ``axis`` (an error unless k divides its
     length), or the pieces between the split points of a list.
@@ -216,7 +216,7 @@ def split(a: Any, indices_or_sections: int | Sequence[int], axis: int = 0, *,
     PyTorch's ``torch.split(t, size_or_sizes, dim)`` is the method ``t.split``.
     """
     a = operand(a, None, "split")
-    (axis,) = axes(one_axis(axis, dim, "split"), None, a.shape, "split")
+    (axis,) = axes(one_axis(axis, dim, "split", default=0), None, a.shape, "split")
     n = a.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:

@@ -90,12 +90,17 @@ def axes(axis: Axis, dim: Axis, shape: tuple[int, ...], op: str) -> tuple[int, .
     return tuple(sorted(set(out)))
 
 
-def one_axis(axis: Any, dim: Any, op: str) -> Any:
-    """``axis`` or its PyTorch spelling ``dim``; one of them is required."""
+def one_axis(axis: Any, dim: Any, op: str, default: Any = None) -> Any:
+    """``axis`` or its PyTorch spelling ``dim`` (not both); ``default`` when neither is given,
+    and then one of them is required if ``default`` is None."""
     if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; give one")
         return dim
     if axis is None:
-        raise TypeError(f"{op}: an axis is required")
+        if default is None:
+            raise TypeError(f"{op}: an axis is required")
+        return default
     return axis
 
 

@@ -101,6 +101,10 @@ def transpose(a: Tensor, *axes: int) -> Tensor:
 @register(method="swapaxes", numpy=np.swapaxes)
 def swapaxes(a: Tensor, axis1: int, axis2: int) -> Tensor:
     """a with two axes exchanged."""
+    for axis in (axis1, axis2):
+        if not -a.ndim <= axis < a.ndim:
+            raise IndexError(f"swapaxes: axis {axis} is out of range for a tensor of shape "
+                             f"{a.shape} (ndim {a.ndim})")
     order = list(range(a.ndim))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return Transpose.apply(a, axes=tuple(order))
@@ -206,10 +210,11 @@ class Concatenate(Function):
 
 
 @register(numpy=np.concatenate)
-def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+def concatenate(tensors: Sequence[Any], axis: int | None = None, *,
+                dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis."""
     return Concatenate.apply(*operand_list(tensors, "concatenate"),
-                             axis=one_axis(axis, dim, "concatenate"))
+                             axis=one_axis(axis, dim, "concatenate", default=0))
 
 
 class Stack(Function):
@@ -225,6 +230,7 @@ class Stack(Function):
 
 
 @register(numpy=np.stack)
-def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Join tensors of equal shape along a new axis."""
-    return Stack.apply(*operand_list(tensors, "stack"), axis=one_axis(axis, dim, "stack"))
+    return Stack.apply(*operand_list(tensors, "stack"),
+                       axis=one_axis(axis, dim, "stack", default=0))

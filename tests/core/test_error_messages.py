@@ -173,3 +173,16 @@ def test_gradcheck_error_names_input_index_and_values() -> None:
     analytical, numerical = (float(v) for v in re.findall(r"(?:analytical gradient|numerical) "
                                                           r"(\S+)", str(info.value)))
     assert numerical == pytest.approx(2 * analytical)  # both values are in the message
+
+
+def test_axis_and_dim_together_swapaxes_and_size_out_of_range_raise():
+    a = ag.ones(2, 3)
+    with pytest.raises(TypeError, match="concatenate: got both axis=1 and dim=0"):
+        ag.concatenate([a, a], axis=1, dim=0)
+    with pytest.raises(TypeError, match="softmax: got both"):
+        ag.softmax(a, axis=0, dim=1)
+    assert ag.concatenate([a, a], dim=1).shape == (2, 6) and ag.stack([a, a]).shape == (2, 2, 3)
+    with pytest.raises(IndexError, match=r"swapaxes: axis 5 is out of range .*\(2, 3\)"):
+        ag.swapaxes(a, 0, 5)
+    with pytest.raises(IndexError, match="size: dimension 0 is out of range"):
+        ag.tensor(1.0).size(0)  # as PyTorch: a 0-d tensor has no dimension
