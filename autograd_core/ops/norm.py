@@ -194,15 +194,17 @@ def normalize(x: Any, axes: Sequence[int], eps: float = 1e-5) -> Tensor:
     return Normalize.apply(x, axes=axes_of(axes, None, x.shape, "normalize"), eps=eps)
 
 
-def _affine(y: Tensor, weight: Any, bias: Any, shape: tuple[int, ...], op: str) -> Tensor:
-    """y * weight + bias, each of ``shape`` (broadcast over y's other axes) when given."""
+def _affine(y: Tensor, weight: Any, bias: Any, shape: tuple[int, ...], expected: tuple[int, ...],
+            op: str) -> Tensor:
+    """y * weight + bias when given: each must have shape ``expected`` (as PyTorch checks; a
+    weight of the right size but another shape would be applied to the wrong positions) and is
+    viewed as ``shape`` to broadcast over y's other axes."""
     for what, value in (("weight", weight), ("bias", bias)):
         if value is not None:
             value = _as_float_tensor(value, op, what)
-            if value.size != int(np.prod(shape)):
-                raise ShapeError(f"{op}: {what} must hold {int(np.prod(shape))} values "
-                                 f"(shape {shape}) for an input of shape {y.shape}, got shape "
-                                 f"{value.shape}")
+            if value.shape != expected:
+                raise ShapeError(f"{op}: {what} must have shape {expected} for an input of "
+                                 f"shape {y.shape}, got shape {value.shape} ({value.dtype})")
             value = value.reshape(shape)
             y = y * value if what == "weight" else y + value
     return y
@@ -223,7 +225,7 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Any = None
         raise ShapeError(f"layer_norm: normalized_shape {shape} must be the trailing "
                          f"dimensions of the input, got input of shape {x.shape}")
     y = normalize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    return _affine(y, weight, bias, shape, "layer_norm")
+    return _affine(y, weight, bias, shape, shape, "layer_norm")
 
 
 @register()
@@ -241,4 +243,5 @@ def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
                          f"num_groups={num_groups}, got shape {x.shape}")
     grouped = x.reshape(x.shape[0], num_groups, -1)
     y = normalize(grouped, (2,), eps).reshape(x.shape)
-    return _affine(y, weight, bias, (x.shape[1],) + (1,) * (x.ndim - 2), "group_norm")
+    return _affine(y, weight, bias, (x.shape[1],) + (1,) * (x.ndim - 2), (x.shape[1],),
+                   "group_norm")

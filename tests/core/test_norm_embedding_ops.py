@@ -44,10 +44,9 @@ def test_batch_norm_second_derivatives(training):
 @pytest.mark.parametrize("shape, normalized", [((5, 4), (4,)), ((2, 3, 4), (3, 4)), ((6,), 6)],
                          ids=str)
 def test_layer_norm_gradcheck(shape, normalized):
-    size = int(np.prod(normalized))
     trailing = (normalized,) if isinstance(normalized, int) else normalized
     assert ag.gradcheck(lambda x, w, b: ag.layer_norm(x, normalized, w, b),
-                        [rand(*shape), rand(*trailing, seed=1), rand(size, seed=2)])
+                        [rand(*shape), rand(*trailing, seed=1), rand(*trailing, seed=2)])
     assert ag.gradgradcheck(lambda x: ag.layer_norm(x, normalized), [rand(*shape)])
 
 
@@ -57,6 +56,15 @@ def test_group_norm_gradcheck(shape, groups):
     c = shape[1]
     assert ag.gradcheck(lambda x, w, b: ag.group_norm(x, groups, w, b),
                         [rand(*shape), rand(c, seed=1), rand(c, seed=2)])
+
+
+def test_norm_weight_of_the_right_size_but_wrong_shape_is_refused():
+    # a (4, 2) weight for normalized_shape (2, 4) would scale the wrong positions (PyTorch raises)
+    with pytest.raises(ag.ShapeError, match=r"layer_norm: weight must have shape \(2, 4\).*"
+                                            r"got shape \(4, 2\)"):
+        ag.layer_norm(rand(3, 2, 4), (2, 4), weight=rand(4, 2))
+    with pytest.raises(ag.ShapeError, match=r"group_norm: bias must have shape \(6,\)"):
+        ag.group_norm(rand(2, 6, 3), 3, bias=rand(6, 1))
 
 
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
