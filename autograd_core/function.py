@@ -237,11 +237,14 @@ class Function:
 def _share_version_counter(view: Tensor, inputs: tuple[Tensor, ...]) -> None:
     """Give an op output that is a view of an input's memory that input's version counter, so
     a write through either is seen by the nodes that saved the other (numpy points every view's
-    ``base`` at the array owning the memory)."""
+    ``base`` at the array owning the memory); mark a view of a tensor requiring grad made
+    without recording (under no_grad) as such."""
     owner = view.data.base
     for t in inputs:
         if t.data is owner or t.data.base is owner:
             view._version_counter = t._shared_version_counter()
+            if view._node is None and (t._requires_grad or t._no_grad_view):
+                view._no_grad_view = True
             return
 
 

@@ -12,6 +12,8 @@ Who may be written, with grad mode on / inside ``no_grad()``:
   requires grad: refused / allowed. Recording the write as a node, as PyTorch does, would also
   mean rewriting the graph of every view sharing the memory; the out-of-place form
   ``y = y + u`` computes the same values with a graph that is right by construction;
+- a view of a tensor that requires grad, taken under ``no_grad()``: refused / allowed (the
+  write would change that tensor with no node to say so, as PyTorch also refuses);
 - any other tensor: allowed, a plain numpy update.
 
 The dtype never changes. Arithmetic whose result does not cast within its kind (a float result
@@ -58,6 +60,13 @@ def _writable(t: Tensor, op: str, *values: Any) -> np.ndarray:
                 f"of {t._node.name}) is not supported: its old values may be needed for the "
                 f"gradient. Write it out of place (y = y + u), or inside no_grad() if the graph "
                 f"must not see it."
+            )
+        if t._no_grad_view:
+            raise RuntimeError(
+                f"{op}: the {_describe(t)} is a view of a tensor that requires grad, taken "
+                f"under no_grad(), and is being modified in place with grad mode on: the write "
+                f"would change that tensor behind the graph's back. Write it inside no_grad() "
+                f"too, or take the view with grad on."
             )
         for value in values:
             if isinstance(value, Tensor) and value._requires_grad:

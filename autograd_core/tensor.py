@@ -129,6 +129,9 @@ class Tensor:
     _hooks: list[Callable] | None = None
     # [version], shared by the tensors that share memory (views, detach); made on first use.
     _version_counter: list[int] | None = None
+    # True for a view of a tensor requiring grad taken under no_grad: written in place with grad
+    # on, the write would change that tensor behind the graph's back, so it is refused (PyTorch).
+    _no_grad_view = False
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None, name: str | None = None):
         self.data = to_array(data, dtype)

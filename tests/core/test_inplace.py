@@ -87,6 +87,27 @@ def test_graph_tensor_written_in_place_is_refused_clearly() -> None:
         y[0] = 3.0
 
 
+def test_view_of_a_parameter_taken_under_no_grad_is_refused_with_grad_on() -> None:
+    w = leaf([1.0, 2.0, 3.0])
+    with ag.no_grad():
+        head = w[:2]
+        column = head.reshape(2, 1)  # a view of the view carries the mark on
+        head += 1  # allowed: no graph is recorded
+    for view in (head, column):
+        with pytest.raises(RuntimeError, match="view of a tensor that requires grad, taken "
+                                               "under no_grad"):
+            view.mul_(2)
+    np.testing.assert_allclose(w.numpy(), [2.0, 3.0, 3.0])
+    detached = w.detach()  # detach() is meant for writing, as in PyTorch
+    detached += 1
+    np.testing.assert_allclose(w.numpy(), [3.0, 4.0, 4.0])
+    plain = ag.tensor([1.0, 2.0])
+    with ag.no_grad():
+        view = plain[:1]
+    view += 1  # the base requires no grad: a plain update
+    np.testing.assert_allclose(plain.numpy(), [2.0, 2.0])
+
+
 def test_value_requiring_grad_into_a_plain_tensor_is_refused() -> None:
     buffer = ag.zeros(2, dtype=np.float64)
     with pytest.raises(RuntimeError, match="requires grad .* gradient would be lost"):
