@@ -14,8 +14,9 @@
   step, and the best of 5 repeats in the same process (steady state). The warm time is mostly
   Numba's own start: ``import numba`` (about two thirds), then the first cached kernel (numba's
   runtime is compiled, its array module and ``numpy.ma`` imported); each further kernel then
-  loads in a few milliseconds. Numba's typing registries (and with them ``scipy.linalg``) are
-  not loaded at all with a warm cache (``kernels.registry``).
+  loads in a few milliseconds. Numba's typing registries (and with them ``scipy.linalg``) and its
+  third-party extensions (found by reading every installed distribution's entry points) are not
+  loaded at all with a warm cache (``kernels.registry``).
 - The first captured step: a fresh interpreter with the warm cache imports nn, then (clock
   started after the imports) builds the benchmark MLP with Adam (``bench.capture``'s model, batch
   16), wraps its step in ``ag.jit`` and calls it: the first call runs eagerly while recording
