@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-_generator = np.random.default_rng()
+# Made on first use: numpy.random (with the hashing modules it imports) is about a tenth of
+# ``import autograd_core``, and a program that never draws a random number need not pay it.
+_generator: np.random.Generator | None = None
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -16,4 +18,7 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 def get_generator() -> np.random.Generator:
     """The generator in use (reseeded by ``manual_seed``)."""
+    global _generator
+    if _generator is None:
+        _generator = np.random.default_rng()
     return _generator

@@ -2,7 +2,11 @@
 
 - ``import autograd_core`` and ``import nn``: each timed in fresh interpreters (median of several),
   as the wall time of the import statement alone; the child also reports whether numba got
-  imported (it must not be: kernels compile lazily).
+  imported (it must not be: kernels compile lazily). Python's bytecode is cached as in any
+  installation (pip compiles the ``.pyc`` files when it installs): the children may write
+  ``__pycache__``, whatever ``PYTHONDONTWRITEBYTECODE`` says (set on some machines, it would have
+  every start compile all of our modules from source, about 0.15 s more), and a first untimed
+  child writes them.
 - Numba's first use: a fresh interpreter imports nn and runs one training step of the benchmark
   MLP (784-256-256-10, batch 16, SGD, and an Adam step), which compiles or loads every kernel an
   MLP uses. "Cold" runs with an empty ``NUMBA_CACHE_DIR`` (everything compiles); "warm" runs
@@ -10,8 +14,9 @@
   step, and the best of 5 repeats in the same process (steady state). The warm time is mostly
   Numba's own start: ``import numba`` (about two thirds), then the first cached kernel (numba's
   runtime is compiled, its array module and ``numpy.ma`` imported); each further kernel then
-  loads in a few milliseconds. Numba's typing registries (and with them ``scipy.linalg``) are
-  not loaded at all with a warm cache (``kernels.registry``).
+  loads in a few milliseconds. Numba's typing registries (and with them ``scipy.linalg``) and its
+  third-party extensions (found by reading every installed distribution's entry points) are not
+  loaded at all with a warm cache (``kernels.registry``).
 - The first captured step: a fresh interpreter with the warm cache imports nn, then (clock
   started after the imports) builds the benchmark MLP with Adam (``bench.capture``'s model, batch
   16), wraps its step in ``ag.jit`` and calls it: the first call runs eagerly while recording
@@ -94,8 +99,10 @@ CAPTURED = "first captured MLP step (ag.jit, Adam, batch 16)"
 
 
 def _child(code: str, env: dict[str, str] | None = None) -> str:
+    environment = {**os.environ, **(env or {})}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)  # see the module docstring
     done = subprocess.run([python(), "-c", code], capture_output=True, text=True, check=True,
-                          env={**os.environ, **(env or {})})
+                          env=environment)
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -128,6 +135,7 @@ def first_use(runs: int) -> dict[str, float]:
 
 
 def run(rounds: int) -> list[Result]:
+    _child("import nn, bench.capture; print(0)")  # writes the bytecode caches (not timed)
     results = []
     for module in ("autograd_core", "nn"):
         seconds, numba = import_times(module, rounds)

@@ -1,16 +1,16 @@
 """nn: neural networks built on autograd_core's public API (PyTorch's names, a Keras-style fit)."""
 
+import importlib
 import os
 
 import autograd_core as ag
 
-from . import data, distributed, functional, init, metrics, optim, train, utils
+from . import data, functional, init, metrics, optim, train, utils
 from .base import Module
 from .containers import ModuleDict, ModuleList, Unflatten
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dbn import DBN
 from .embedding import Embedding
-from .interop import export_onnx, load_safetensors, save_safetensors
 from .layers import (
     Dropout,
     Flatten,
@@ -42,7 +42,6 @@ from .perceptron import Perceptron
 from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .rbm import RBM
 from .recurrent import GRU, LSTM, RNN
-from .serialization import ModelFileError, load, load_state_dict, save
 from .train import Callback, EarlyStopping, History, ModelCheckpoint, evaluate, fit, predict
 
 __version__ = "0.2.0"
@@ -67,10 +66,25 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # nn.sklearn imports scikit-learn, so it is loaded on first use rather than by `import nn`.
-    if name == "sklearn":
-        import importlib
+# Loaded on first use rather than by ``import nn``: what they import (hashlib and uuid, json and
+# zipfile, scikit-learn) is a large part of the import for code most programs never run.
+# ``nn.save`` or ``nn.distributed`` work as if imported here. name -> its submodule.
+_LAZY = {
+    "distributed": "distributed",
+    "sklearn": "sklearn",
+    **dict.fromkeys(("save", "load", "load_state_dict", "ModelFileError"), "serialization"),
+    **dict.fromkeys(("save_safetensors", "load_safetensors", "export_onnx"), "interop"),
+}
 
-        return importlib.import_module(".sklearn", __name__)
-    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nn' has no attribute {name!r}")
+    module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    value = module if name == _LAZY[name] else getattr(module, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -49,10 +49,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 import autograd_core as ag
 from autograd_core import kernels
@@ -64,12 +63,17 @@ from .layers import ensure_tensor
 from .module import Parameter, register_module
 from .train import tqdm
 
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
+
 __all__ = ["RBM"]
 
 
 @functools.cache
 def _threadpools() -> ThreadpoolController:
     # Finding the loaded BLAS libraries takes milliseconds: do it once, not on every fit.
+    from threadpoolctl import ThreadpoolController  # on first use: not imported by ``import nn``
+
     return ThreadpoolController()
 
 

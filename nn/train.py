@@ -25,6 +25,7 @@ as do ``validation_split=0.2``, ``class_weight={0: 1.0, 1: 5.0}`` and
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -33,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm import TqdmWarning
 
 import autograd_core as ag
 
@@ -42,16 +42,31 @@ from ._checks import non_negative_float, non_negative_int, positive_int
 from .data import DataLoader, as_array
 from .metrics import get_metric
 
-with warnings.catch_warnings():
-    # without ipywidgets tqdm.auto warns once and falls back to the text bar, which is fine here
-    warnings.simplefilter("ignore", TqdmWarning)
-    from tqdm.auto import tqdm
-
 if TYPE_CHECKING:
     from .base import Module
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
            "ModelCheckpoint", "KerasMethods", "get_loss", "get_optimizer"]
+
+
+@functools.cache
+def _progress_bar_class() -> type:
+    # Imported on first use: ``import tqdm`` costs about 40 ms (it reads its version through
+    # importlib.metadata), a fifth of ``import nn``. tqdm.autonotebook picks the notebook bar or
+    # the text bar as tqdm.auto does, without tqdm.auto's asyncio mix-in (which imports asyncio).
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        # without ipywidgets it warns once and falls back to the text bar, which is fine here
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.autonotebook import tqdm as bar_class
+    return bar_class
+
+
+def tqdm(iterable: Iterable, **options: Any) -> Any:
+    """A tqdm progress bar over ``iterable`` (tqdm's ``options``); the notebook one in Jupyter."""
+    return _progress_bar_class()(iterable, **options)
+
 
 Data = DataLoader | tuple | list
 
@@ -299,7 +314,7 @@ class ModelCheckpoint(Callback):
         save(content, path)
         self.saved.append(path)
         if self.verbose:
-            tqdm.write(f"ModelCheckpoint: saved {path}")
+            _progress_bar_class().write(f"ModelCheckpoint: saved {path}")
 
     def __repr__(self) -> str:
         return (f"ModelCheckpoint({self.filepath!r}, monitor={self.monitor!r}, "

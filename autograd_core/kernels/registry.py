@@ -130,18 +130,27 @@ def _njit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def _load_cached_code_without_registries(dispatcher: Any) -> None:
-    """Let ``dispatcher`` load its cached machine code without numba's registry set-up.
+    """Let ``dispatcher`` load its cached machine code without numba's compile-time set-up.
 
-    Before every cache lookup numba "refreshes" its target context: the first time, that imports
-    and installs all of its typing and lowering registries (typed containers, np.linalg with
-    scipy.linalg, cffi, ...), about half of numba's start and so of the first kernel call with a
-    warm cache (``python -m bench.imports``). Loading compiled code needs only numba's runtime
-    (NRT: the kernels allocate the arrays they return). A cache miss still compiles as usual,
-    and numba's compiler refreshes the context itself before it compiles.
+    Two steps of that set-up cost more than loading the code and are needed only to compile:
 
-    This replaces numba's ``Cache.load_overload`` on our kernels' caches only, keeping its body
-    minus the refresh; a numba without that shape (or with caching off) keeps its own.
+    - before every cache lookup numba "refreshes" its target context: the first time, that
+      imports and installs all of its typing and lowering registries (typed containers, np.linalg
+      with scipy.linalg, cffi, ...), about half of numba's start and so of the first kernel call
+      with a warm cache (``python -m bench.imports``). Loading compiled code needs only numba's
+      runtime (NRT: the kernels allocate the arrays they return). This replaces numba's
+      ``Cache.load_overload`` on our kernels' caches only, keeping its body minus the refresh.
+    - before a dispatcher first types its arguments, it loads numba's third-party extensions
+      (``entrypoints.init_all``), which reads the entry points of every installed distribution:
+      a quarter of the first captured MLP step with a warm cache, in this project's
+      environment. Our kernels use numba's own types and functions only, so their dispatchers
+      skip it. A cache miss still compiles as usual: numba's compiler refreshes the context,
+      and that refresh loads the extensions itself; any other dispatcher loads them as before.
+
+    A numba without these shapes (or with caching off) keeps its own steps.
     """
+    if hasattr(dispatcher, "_compilation_chain_init_hook"):
+        dispatcher._compilation_chain_init_hook = _no_extensions
     cache = getattr(dispatcher, "_cache", None)
     if not all(hasattr(cache, n) for n in ("_load_overload", "_guard_against_spurious_io_errors")):
         return
@@ -154,6 +163,10 @@ def _load_cached_code_without_registries(dispatcher: Any) -> None:
         return None  # an I/O error the guard swallowed: numba then compiles
 
     cache.load_overload = load_overload
+
+
+def _no_extensions() -> None:
+    """Our kernels' stand-in for numba's ``_compilation_chain_init_hook`` (see above)."""
 
 
 def sole_owner(array: Any) -> bool:

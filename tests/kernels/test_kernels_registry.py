@@ -120,18 +120,22 @@ def test_env_var_selects_twins_and_numba_is_never_imported():
 
 def test_a_cached_kernel_loads_without_numbas_compiler_registries(tmp_path):
     # compiling sets up numba's typing and lowering registries (numba.np.arraymath among them,
-    # which imports scipy.linalg); loading a kernel from a warm cache must not, and must give
-    # the same values
+    # which imports scipy.linalg) and loads numba's extensions (reading every installed
+    # distribution's entry points); loading a kernel from a warm cache must do neither, and
+    # must give the same values
     pytest.importorskip("numba")
     code = (
         "import json, sys, numpy as np, autograd_core.kernels as K\n"
-        "print(json.dumps([K.erf(np.array([0.5, -2.0])).tolist(),\n"
-        "                  'numba.np.arraymath' in sys.modules]))\n"
+        "values = K.erf(np.array([0.5, -2.0])).tolist()\n"
+        "from numba.core import entrypoints\n"
+        "print(json.dumps([values, 'numba.np.arraymath' in sys.modules,\n"
+        "                  entrypoints._already_initialized]))\n"
     )
     env = {"NUMBA_CACHE_DIR": str(tmp_path), "AUTOGRAD_CORE_JIT": "1"}
-    cold_values, compiled = json.loads(run_python(code, **env))
-    warm_values, registries = json.loads(run_python(code, **env))
-    assert compiled and not registries
+    cold_values, compiled, cold_extensions = json.loads(run_python(code, **env))
+    warm_values, registries, warm_extensions = json.loads(run_python(code, **env))
+    assert compiled and cold_extensions
+    assert not registries and not warm_extensions
     assert warm_values == cold_values
 
 
