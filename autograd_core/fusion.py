@@ -64,9 +64,10 @@ import numpy as np
 
 from . import formulas, kernels
 
-# Below this many ops a group is left unfused: the kernel call, its allocations and checks cost
-# about as much as the few numpy calls it replaces (``python -m bench.fusion``).
-MIN_OPS = 3
+# Below this many ops a group is left unfused: its two calls (about 2 us each: the outputs'
+# allocation, the dispatch) cost about what the few op calls they replace do, and its first
+# compilation (0.7-2.7 s; a cached load: 20-100 ms) would not pay (``python -m bench.fusion``).
+MIN_OPS = 4
 # check=True: how far a value that depends on an inexact group may be from eager, relative to
 # the largest magnitude in its array (a few ulp per libm call, grown along a chain).
 INEXACT_RTOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-10}
@@ -98,7 +99,7 @@ class Group:
     def __init__(self, number: int, ops: list[tuple], shape: tuple, dtype: np.dtype,
                  outputs: list[int], shapes: dict[int, tuple]):
         self.number, self.ops, self.shape, self.dtype = number, ops, shape, dtype
-        self.size = int(np.prod(shape))
+        self.size, self.ndim = int(np.prod(shape)), len(shape)
         self.slots = {out for _, _, out in ops}
         self.outputs = outputs
         self.arrays: list[int] = []
@@ -135,13 +136,16 @@ class Group:
         arrays, results = [f"A{s}" for s in self.arrays], [f"R{s}" for s in self.outputs]
         lines = [f"def kernel({', '.join(arrays + [f'v{s}' for s in self.scalars] + results)}"
                  ", S):"]
-        lines += _flatten(arrays + results)
-        lines.append(f"    for i in range({results[0]}.size):")
+        lines += _flatten(arrays + results, "S")
         lines += [f"        v{s} = A{s}f[i]" for s in self.arrays]
         lines += [f"        {code}" for code, _ in self.statements]
         lines += [f"        R{s}f[i] = v{s}" for s in self.outputs]
         lines += [f"        S[{k}, i] = v{s}" for k, s in enumerate(self.saved)]
         return _module(lines, self.dtype)
+
+    def loop_types(self) -> list[Any]:
+        return [self.ndim] * len(self.arrays) + [0] * len(self.scalars) + \
+            [self.ndim] * len(self.outputs) + [2]
 
     def twin_source(self) -> str:
         lines = [f"def twin({', '.join(f'v{s}' for s in self.arrays + self.scalars)}):"]
@@ -153,15 +157,14 @@ class Group:
     def forward(self, *values: np.ndarray) -> tuple:
         """The group's outputs, then what its backward reads (one buffer from the loop, a tuple
         of arrays from the twin); ``values``: the arrays, then the 0-d constants."""
-        n = len(self.arrays)
-        if kernels.jit_enabled() and _fits(values[:n], self.shape, self.dtype) \
-                and _fits(values[n:], (), self.dtype):
+        if kernels.jit_enabled():
             if self._loop is None:
-                self._loop = _compile(self.loop_source())
+                self._loop = _compile(self.loop_source(), self.loop_types(), self.dtype)
+            n = len(self.arrays)
             results = [np.empty(self.shape, self.dtype) for _ in self.outputs]
             saved = np.empty((len(self.saved), self.size), self.dtype)
-            self._loop(*values[:n], *[c[()] for c in values[n:]], *results, saved)
-            return (*results, saved)
+            if _run(self._loop, *values[:n], *[c[()] for c in values[n:]], *results, saved):
+                return (*results, saved)
         results, saved = self._twin(*values)
         return (*results, saved)
 
@@ -208,6 +211,7 @@ class Backward:
 
     def __init__(self, group: Group, number: int, key: tuple):
         self.group, self.number, self.key = group, number, key
+        self.ndim = group.ndim
         self.lines, self.incoming, self.written = key
         reads = {int(word[1:]) for code, _ in self.lines
                  for word in code.replace("(", " ").replace(")", " ").replace(",", " ").split()
@@ -227,14 +231,17 @@ class Backward:
         results = [f"R{s}" for s in self.written]
         names = incoming + arrays + [f"v{s}" for s in self.scalars] + ["S"] + results
         lines = [f"def kernel({', '.join(names)}):"]
-        lines += _flatten(incoming + arrays + results)
-        lines.append(f"    for i in range({self.group.size}):")
+        lines += _flatten(incoming + arrays + results, "S")
         lines += [f"        g{s} = G{s}f[i]" for s in self.incoming]
         lines += [f"        v{s} = A{s}f[i]" for s in self.arrays]
         lines += [f"        v{s} = S[{k}, i]" for k, s in self.saved]
         lines += [f"        {code}" for code, _ in self.lines]
         lines += [f"        R{s}f[i] = g{s}" for s in self.written]
         return _module(lines, self.group.dtype)
+
+    def loop_types(self) -> list[Any]:
+        return [self.ndim] * (len(self.incoming) + len(self.arrays)) + [0] * len(self.scalars) \
+            + [2] + [self.ndim] * len(self.written)
 
     def twin_source(self) -> str:
         lines = [f"def twin({', '.join(self.parameters() + ['S'])}):"]
@@ -251,17 +258,17 @@ class Backward:
             return self._twin(*values)
         m = len(self.incoming)
         # a gradient may arrive as a broadcast view (a sum's backward): the loop reads a copy
-        grads = [g if g.flags.c_contiguous and g.shape == group.shape else
-                 np.ascontiguousarray(np.broadcast_to(g, group.shape)) for g in values[:m]]
+        grads = [np.ascontiguousarray(g) for g in values[:m]]
         rest = values[m:-1]
-        if not kernels.jit_enabled() or not all(g.dtype == group.dtype for g in grads):
-            return self._twin(*grads, *rest, [row.reshape(group.shape) for row in saved])
-        if self._loop is None:
-            self._loop = _compile(self.loop_source())
-        n = len(self.arrays)
-        results = [np.empty(group.shape, group.dtype) for _ in self.written]
-        self._loop(*grads, *rest[:n], *[c[()] for c in rest[n:]], saved, *results)
-        return tuple(results)
+        if kernels.jit_enabled():
+            if self._loop is None:
+                self._loop = _compile(self.loop_source(), self.loop_types(), group.dtype)
+            n = len(self.arrays)
+            results = [np.empty(group.shape, group.dtype) for _ in self.written]
+            if _run(self._loop, *grads, *rest[:n], *[c[()] for c in rest[n:]], saved,
+                    *results):
+                return tuple(results)
+        return self._twin(*grads, *rest, [row.reshape(group.shape) for row in saved])
 
 
 # --- finding the groups -------------------------------------------------------------------------
@@ -317,16 +324,20 @@ def _fusable(fn: Any, event: Any, sources: list[int], params: dict, out: int, pl
 
 def _in_one_piece(group: Group, plan: Any, seen: Any) -> bool:
     """Whether in each ``backward()`` the group's nodes follow each other in the engine's order
-    and every gradient they pass has its input's shape and dtype (nothing to sum or cast)."""
+    and every gradient they pass has its input's shape and dtype (nothing to sum or cast).
+
+    Leaves between them do not count: filling a leaf's ``.grad`` only reads its finished
+    gradient, so it may as well come after the group's loop."""
     nodes = {id(fn) for fn, _, _ in group.ops}
     for kind, _, _, *rest in plan.program:
         if kind != "backward":
             continue
-        places = [k for k, (_, node, _) in enumerate(rest[0]) if id(node) in nodes]
+        entries = [entry for entry in rest[0] if entry[1] is not None]
+        places = [k for k, (_, node, _) in enumerate(entries) if id(node) in nodes]
         if places and places[-1] - places[0] + 1 != len(places):
             return False
         for k in places:
-            slot, _, inputs = rest[0][k]
+            slot, _, inputs = entries[k]
             if any(seen.gradients.get((slot, j), (False, False))[1]
                    for j, (target, _) in enumerate(inputs) if target is not None):
                 return False
@@ -349,18 +360,26 @@ def blocks(group_of: dict[int, Group], entries: list) -> dict[int, tuple[Group, 
 # --- compiling ----------------------------------------------------------------------------------
 
 
-def _fits(values: tuple, shape: tuple, dtype: np.dtype) -> bool:
-    """Whether the loop may read ``values``: C-contiguous arrays of ``shape`` and ``dtype``
-    (anything else runs the twin, which keeps eager's memory layout)."""
-    return all(v.__class__ is np.ndarray and v.shape == shape and v.dtype == dtype
-               and v.flags.c_contiguous for v in values)
+def _run(loop: Callable, *arguments: Any) -> bool:
+    """Call ``loop``, compiled for C-contiguous arrays of the group's dtype and ndim only: it
+    refuses other arrays (``TypeError``) and other sizes (returns False); the caller then runs
+    the twin, which also keeps eager's memory layout for a transposed input."""
+    try:
+        return loop(*arguments)
+    except TypeError:
+        return False
 
 
-def _flatten(names: list[str]) -> list[str]:
-    return [f"    {n}f = {n}.reshape({n}.size)" for n in names]
+def _flatten(names: list[str], saved: str) -> list[str]:
+    """The loop's start: every array seen flat, after checking it has the group's size."""
+    size = f"{names[-1]}.size"
+    check = " or ".join([f"{n}.size != n" for n in names] + [f"{saved}.shape[1] != n"])
+    return [f"    n = {size}", f"    if {check}:", "        return False"] + \
+        [f"    {n}f = {n}.reshape(n)" for n in names] + ["    for i in range(n):"]
 
 
 def _module(lines: list[str], dtype: np.dtype) -> str:
+    lines = [*lines, "    return True"]
     header = ["import numpy as np",
               f"from autograd_core.formulas import {', '.join(_LOOP_NAMES)}",
               f"T = np.{dtype.name}  # the group's dtype: T(2) is a {dtype.name} constant", ""]
@@ -375,12 +394,18 @@ def _twin(source: str, dtype: np.dtype) -> Callable:
     return namespace["twin"]
 
 
-def _compile(source: str) -> Callable:
-    """``kernel`` of ``source`` compiled by Numba. The source is written to a file named by its
-    hash, so that Numba's cache (``cache=True``) finds it again in the next process."""
+def _compile(source: str, ndims: list[int], dtype: np.dtype) -> Callable:
+    """``kernel`` of ``source`` compiled by Numba for arguments of ``dtype`` (C-contiguous arrays
+    of ``ndims``, 0 for a scalar) and for nothing else. The source is written to a file named by
+    its hash, so that Numba's cache (``cache=True``) finds it again in the next process."""
     from .kernels import registry
 
     njit = registry._njit()  # configures numba's cache and makes the formulas jit-callable
+    import numba
+
+    scalar = numba.from_dtype(dtype)
+    signature = tuple(numba.types.Array(scalar, ndim, "C") if ndim else scalar
+                      for ndim in ndims)
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     folder = os.path.join(os.environ.get("NUMBA_CACHE_DIR")
                           or registry.user_cache_dir(os.environ), "fused")
@@ -400,10 +425,10 @@ def _compile(source: str) -> Callable:
             spec.loader.exec_module(module)
         kernel = njit(module.kernel)
     except OSError:  # no writable cache folder: compile in memory, for this process only
-        import numba
-
         namespace: dict[str, Any] = {}
         exec(compile(source, "<ag.jit fused loop>", "exec"), namespace)
-        return numba.njit(**{**registry.NJIT_OPTIONS, "cache": False})(namespace["kernel"])
+        kernel = numba.njit(**{**registry.NJIT_OPTIONS, "cache": False})(namespace["kernel"])
     registry._load_cached_code_without_registries(kernel)
+    kernel.compile(signature)  # or loads it from the cache
+    kernel.disable_compile()
     return kernel

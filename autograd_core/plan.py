@@ -403,8 +403,9 @@ class _Writer:
         self.lines.append(f"    # {name}: the backward of {group.name} in one loop, per element:")
         self.lines += [f"    #     {code:<48}  {op}" for code, op in backward.lines]
         arguments = ", ".join(backward.parameters() + [f"S{group.number}"])
-        written = "".join(f"g{s}, " for s in backward.written)
-        self.emit(f"{written}= {name}({arguments})", note=f"d {group.name}")
+        written = ", ".join(f"g{s}" for s in backward.written) + \
+            ("," if len(backward.written) == 1 else "")
+        self.emit(f"{written} = {name}({arguments})", note=f"d {group.name}")
         for slot in backward.incoming:
             if slot in group.slots:
                 self.emit(f"del g{slot}")
