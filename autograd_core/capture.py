@@ -54,6 +54,15 @@ recordings; ``check=True`` finds them.
 ``check=True`` runs every call both ways: eagerly, then (after putting parameters, gradients,
 optimizer state and the random generator back) by replaying the plan, and raises ``CaptureError``
 naming the first op whose output differs.
+
+**Fusion.** The replay runs runs of neighbouring elementwise ops (at least four, on arrays of one
+shape, e.g. ``sigmoid(tanh(y * w + 0.1))``) as one compiled Numba loop forward and one backward
+(``autograd_core.fusion``; ``step.explain()`` shows each group's scalar code). Arithmetic fused
+this way equals eager bit for bit; exp, log, tanh and sigmoid in a loop come from the C library
+and may differ from numpy's by a few ulp, so ``check=True`` compares what depends on them within
+``fusion.INEXACT_RTOL`` of each array's magnitude (its error says so). ``ag.jit(f, fuse=False)``
+replays every op unfused, bitwise equal to eager. A group's first replay compiles its loops
+(seconds for long groups), cached on disk for later processes.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import string
 import sys
 from collections.abc import Callable
@@ -213,9 +214,7 @@ class Backward:
         self.group, self.number, self.key = group, number, key
         self.ndim = group.ndim
         self.lines, self.incoming, self.written = key
-        reads = {int(word[1:]) for code, _ in self.lines
-                 for word in code.replace("(", " ").replace(")", " ").replace(",", " ").split()
-                 if word[0] == "v" and word[1:].isdigit()}
+        reads = {int(slot) for code, _ in self.lines for slot in re.findall(r"\bv(\d+)\b", code)}
         self.arrays = [s for s in group.arrays + group.outputs if s in reads]
         self.scalars = [s for s in group.scalars if s in reads]
         self.saved = [(k, s) for k, s in enumerate(group.saved) if s in reads]

@@ -399,6 +399,8 @@ class _Writer:
     def write_fused_backward(self, group: fusion.Group, block: list, present: set[int]) -> None:
         """One fused group's backward over its entries ``block``: scalar code, then the call."""
         backward = group.backward_for(block, present, self.seen)
+        if not backward.written:
+            return  # no gradient reached the group in this backward()
         name = self.name(f"{group.name}_B", backward.number, backward)
         self.lines.append(f"    # {name}: the backward of {group.name} in one loop, per element:")
         self.lines += [f"    #     {code:<48}  {op}" for code, op in backward.lines]
