@@ -57,8 +57,22 @@ def relu_grad(y):
     return y > ZERO
 
 
+def larger(a, b):
+    """One element of ``np.maximum(a, b)``: NaN if either is NaN, else the larger, ``b`` on a
+    tie, as numpy picks (so larger(-0.0, 0.0) is 0.0). Elements only (the fused loops of
+    ``autograd_core.fusion``); on arrays numpy's own ``np.maximum`` runs."""
+    return a if a > b or a != a else b
+
+
+def smaller(a, b):
+    """One element of ``np.minimum(a, b)``: NaN if either is NaN, else the smaller, ``b`` on a
+    tie. Elements only, as :func:`larger`."""
+    return a if a < b or a != a else b
+
+
 # The formulas the Numba kernels call; the kernel registry makes each one jit-callable.
-JITABLE = (sigmoid, sigmoid_grad, sigmoid_from_tanh_half, tanh_grad, relu, relu_grad)
+JITABLE = (sigmoid, sigmoid_grad, sigmoid_from_tanh_half, tanh_grad, relu, relu_grad, larger,
+           smaller)
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:

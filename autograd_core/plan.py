@@ -24,6 +24,12 @@ exist, where contributions are summed, and where a gradient must be summed over 
 cast (``FIT``). Those facts are seen on the first replay, which runs a *generic* version of the same
 code (every decision checked at run time, as the engine does); from the second replay on the
 *specialised* code runs. ``explain()`` shows that source.
+
+The specialised code fuses runs of neighbouring elementwise ops into one Numba loop forward and
+one backward (``fusion.py``; ``fuse=False`` keeps every op a call of its own)::
+
+    v201, S0 = F0.forward(v0, v1, v3)                  # 200 ops: mul add tanh sigmoid ...
+    g0, g1 = F0_B0(g201, v0, v1, v3, S0)               # their backward, in one loop
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, fusion
 from .errors import AutogradError
 from .function import Function
 from .tensor import Tensor
@@ -136,10 +142,13 @@ class Plan:
     """The compiled program of one signature (see the module docstring).
 
     ``vals`` receives the arrays the step returns (and, for ``check=True``, every op's output) by
-    slot; ``op_slots`` lists each op's output slot in order.
+    slot; ``op_slots`` lists each op's output slot in order. With ``fuse``, the specialised code
+    runs groups of elementwise ops as loops (``fusion.py``): ``fused_away`` holds the slots that
+    then never exist as arrays, ``inexact_slots`` those that may differ from eager by the
+    rounding of a fused transcendental (``inexact``: the plan has such a group at all).
     """
 
-    def __init__(self, events: list, inputs: list, result: Any):
+    def __init__(self, events: list, inputs: list, result: Any, fuse: bool = True):
         self.events = events
         self.inputs = inputs  # the recorded run's tensor and array arguments: slots 0, 1, ...
         self.arrays = arrays_of(inputs)
@@ -162,6 +171,11 @@ class Plan:
         self._holding_all = False
         self.seen: _Seen | None = None
         self._compiled: dict[bool, Callable] = {}
+        self.fuse = fuse
+        self.groups: list[fusion.Group] | None = None
+        self.fused_away: set[int] = set()
+        self.inexact_slots: set[int] = set()
+        self.inexact = False
 
     # -- slots -------------------------------------------------------------------------------
     def _new_slot(self, array: np.ndarray) -> int:
@@ -271,6 +285,22 @@ class Plan:
         """The source of the specialised step (the generic one before the first replay)."""
         return _Writer(self, self.seen, keep_all=False).source()
 
+    def find_groups(self) -> list[fusion.Group]:
+        """The fused groups of the specialised code (found once, from what the first replay
+        saw), and the slots they leave out or make inexact."""
+        if self.groups is None:
+            self.groups = fusion.find_groups(self, self.seen) if self.fuse else []
+            inexact = set()
+            for group in self.groups:
+                self.fused_away |= group.slots - set(group.outputs)
+                if group.inexact:
+                    inexact |= set(group.outputs)
+            for instruction in self.program:  # and what is computed from them
+                if instruction[0] == "op" and inexact.intersection(instruction[2]):
+                    inexact.add(instruction[-1])
+            self.inexact_slots, self.inexact = inexact, bool(inexact)
+        return self.groups
+
     def _compile(self, writer: _Writer) -> Callable:
         source = writer.source()
         exec(compile(source, f"<ag.jit plan {id(self):x}>", "exec"), writer.namespace)
@@ -302,6 +332,9 @@ class _Writer:
             "FIT": engine._fit_to_input, "SEEN": seeing,
         }
         self.lines: list[str] = []
+        groups = plan.find_groups() if seen is not None else []
+        self.starts = {group.ops[0][2]: group for group in groups}  # first op's slot -> group
+        self.node_group = {id(fn): group for group in groups for fn, _, _ in group.ops}
 
     def name(self, prefix: str, key: Any, value: Any) -> str:
         name = f"{prefix}{key}"
@@ -319,7 +352,7 @@ class _Writer:
             getattr(self, f"write_{instruction[0]}")(*instruction[1:])
         kept = plan.op_slots + plan._result_slots(plan.result) if self.keep_all \
             else plan._result_slots(plan.result)
-        for slot in dict.fromkeys(kept):
+        for slot in dict.fromkeys(s for s in kept if s not in plan.fused_away):
             self.lines.append(f"    vals[{slot}] = v{slot}")
         self.lines.append("    return None")
         return "\n".join(self.lines) + "\n"
@@ -331,6 +364,10 @@ class _Writer:
 
     def write_op(self, fn: Function, sources: list[int], params: dict,
                  from_inputs: dict[str, int], out: int) -> None:
+        if id(fn) in self.node_group:  # a fused op: the group's call stands for it
+            if out in self.starts:
+                self.write_group(self.starts[out])
+            return
         node = self.name("N", out, fn)
         arguments = [f"v{s}" for s in sources]
         for key, value in params.items():
@@ -347,6 +384,34 @@ class _Writer:
             call = f"asarray({call})"
         self.emit(f"v{out} = {call}", self.plan.shapes[out], fn.name)
 
+    def write_group(self, group: fusion.Group) -> None:
+        """One fused group's forward: its scalar code as a comment, then the call."""
+        names = " ".join(dict.fromkeys(name for _, name in group.statements))
+        self.lines.append(f"    # {group.name}: {len(group.ops)} ops in one loop over "
+                          f"{group.shape} {group.dtype}, per element:")
+        self.lines += [f"    #     {code:<48}  {name}" for code, name in group.statements]
+        outputs = "".join(f"v{s}, " for s in group.outputs)
+        call = f"{self.name('F', group.number, group)}.forward(" \
+            f"{', '.join(f'v{s}' for s in group.arrays + group.scalars)})"
+        self.emit(f"{outputs}S{group.number} = {call}", (group.shape, group.dtype),
+                  f"fused: {names}")
+
+    def write_fused_backward(self, group: fusion.Group, block: list, present: set[int]) -> None:
+        """One fused group's backward over its entries ``block``: scalar code, then the call."""
+        backward = group.backward_for(block, present, self.seen)
+        if not backward.written:
+            return  # no gradient reached the group in this backward()
+        name = self.name(f"{group.name}_B", backward.number, backward)
+        self.lines.append(f"    # {name}: the backward of {group.name} in one loop, per element:")
+        self.lines += [f"    #     {code:<48}  {op}" for code, op in backward.lines]
+        arguments = ", ".join(backward.parameters() + [f"S{group.number}"])
+        written = ", ".join(f"g{s}" for s in backward.written) + \
+            ("," if len(backward.written) == 1 else "")
+        self.emit(f"{written} = {name}({arguments})", note=f"d {group.name}")
+        for slot in backward.incoming:
+            if slot in group.slots:
+                self.emit(f"del g{slot}")
+
     def write_backward(self, number: int, root: int, entries: list) -> None:
         generic = self.seen is None
         shape, dtype = self.plan.shapes[root]
@@ -358,7 +423,12 @@ class _Writer:
             for name in sorted(names):
                 self.emit(f"{name} = None")
         present = {root}
-        for slot, node, inputs in entries:
+        fused = fusion.blocks(self.node_group, entries)
+        for k, (slot, node, inputs) in enumerate(entries):
+            if k in fused:
+                self.write_fused_backward(*fused[k], present)
+            if id(node) in self.node_group:
+                continue
             if not generic and slot not in present:
                 continue  # no formula passed a gradient here
             guard = f"if g{slot} is not None: " if generic else ""

@@ -24,6 +24,9 @@ class Tanh(Function):
     """out = tanh(a);  d/da = 1 - out**2."""
 
     derivative = ("1 - {out}^2",)
+    scalar_forward = "np.tanh({0})"  # one element, for the fused loops of ag.jit (fusion.py)
+    scalar_backward = ("{grad} * tanh_grad({out})",)
+    scalar_libm = True
 
     def forward(self, a):
         out = np.tanh(a)
@@ -41,6 +44,9 @@ class Sigmoid(Function):
     """out = 1 / (1 + e**-a);  d/da = out (1 - out)."""
 
     derivative = ("{out}*(1 - {out})",)
+    scalar_forward = "sigmoid({0})"
+    scalar_backward = ("{grad} * sigmoid_grad({out})",)
+    scalar_libm = True
 
     def forward(self, a):
         out = kernels.sigmoid_forward(a)
@@ -58,6 +64,8 @@ class Relu(Function):
     """out = max(a, 0);  d/da = 1 where a > 0, else 0."""
 
     derivative = ("[{0} > 0]",)
+    scalar_forward = "larger({0}, T(0))"
+    scalar_backward = ("{grad} * T(relu_grad({out}))",)
 
     def forward(self, a):
         out = formulas.relu(a)

@@ -22,6 +22,8 @@ class Add(Function):
 
     symbol = "+"
     derivative = ("1", "1")
+    scalar_forward = "{0} + {1}"  # one element, for the fused loops of ag.jit (fusion.py)
+    scalar_backward = ("{grad}", "{grad}")
 
     def forward(self, a, b):
         return a + b
@@ -38,6 +40,8 @@ class Sub(Function):
 
     symbol = "-"
     derivative = ("1", "-1")
+    scalar_forward = "{0} - {1}"
+    scalar_backward = ("{grad}", "-{grad}")
 
     def forward(self, a, b):
         return a - b
@@ -55,6 +59,8 @@ class Mul(Function):
 
     symbol = "*"
     derivative = ("{1}", "{0}")
+    scalar_forward = "{0} * {1}"
+    scalar_backward = ("{grad} * {1}", "{grad} * {0}")
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -73,6 +79,8 @@ class Div(Function):
 
     symbol = "/"
     derivative = ("1/{1}", "-{0}/{1}^2")
+    scalar_forward = "{0} / {1}"
+    scalar_backward = ("{grad} / {1}", "-({grad} / {1}) * {0} / {1}")
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -117,6 +125,8 @@ class Neg(Function):
 
     symbol = "-"
     derivative = ("-1",)
+    scalar_forward = "-{0}"
+    scalar_backward = ("-{grad}",)
 
     def forward(self, a):
         return -a
@@ -148,6 +158,9 @@ class Exp(Function):
     """out = e**a;  d/da = out."""
 
     derivative = ("{out}",)
+    scalar_forward = "np.exp({0})"
+    scalar_backward = ("{grad} * {out}",)
+    scalar_libm = True
 
     def forward(self, a):
         out = np.exp(a)
@@ -165,6 +178,9 @@ class Log(Function):
     """out = ln(a);  d/da = 1 / a."""
 
     derivative = ("1/{0}",)
+    scalar_forward = "np.log({0})"
+    scalar_backward = ("{grad} / {0}",)
+    scalar_libm = True
 
     def forward(self, a):
         self.save_for_backward(a)
@@ -219,6 +235,10 @@ def _share_of_first(first_wins, a, b):
 class Maximum(Function):
     """out = max(a, b) elementwise; the gradient goes to the larger, split evenly on ties."""
 
+    scalar_forward = "larger({0}, {1})"
+    scalar_backward = ("{grad} * (T({0} > {1}) + T(0.5) * T({0} == {1}))",
+                       "{grad} * (T(1) - (T({0} > {1}) + T(0.5) * T({0} == {1})))")
+
     def forward(self, a, b):
         self.save_for_backward(_share_of_first(a > b, a, b))
         return np.maximum(a, b)
@@ -232,6 +252,10 @@ maximum = binary(Maximum, ufunc=np.maximum)
 
 class Minimum(Function):
     """out = min(a, b) elementwise; the gradient goes to the smaller, split evenly on ties."""
+
+    scalar_forward = "smaller({0}, {1})"
+    scalar_backward = ("{grad} * (T({0} < {1}) + T(0.5) * T({0} == {1}))",
+                       "{grad} * (T(1) - (T({0} < {1}) + T(0.5) * T({0} == {1})))")
 
     def forward(self, a, b):
         self.save_for_backward(_share_of_first(a < b, a, b))
