@@ -35,10 +35,13 @@ fixed: the CD rule is autodiff of a free-energy difference. ``RBM.free_energy`` 
 autograd_core expression, so ``backward()`` gives the same numbers as ``RBM.cd_gradient``;
 the test suite checks it.
 
-The hot loop stays on numpy: the products run on BLAS (float32 by default) and the bias, sigmoid
-and Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
-gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin), its
-uniforms converted from raw words of the RBM's generator.
+The hot loop stays on numpy arrays (float32 by default). The products that read visible rows,
+``v @ W`` and the weight update ``W += [v_data; v_model]^T [h_data; -h_model] lr / B``, skip the
+zero units (``kernels.sparse_matmul``, ``kernels.sparse_rank_update``: binary visible rows are
+mostly zeros; dense rows go to BLAS), the update is added straight into W, and ``h @ W^T`` runs
+on BLAS. The bias, sigmoid and Bernoulli sampling of each Gibbs step run fused in one pass
+(``kernels.gibbs_sample``), its uniforms converted from raw words of the RBM's generator. Each
+kernel is Numba with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twins.
 
 >>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
 >>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)
