@@ -13,8 +13,9 @@ of the two products of a training step that read visible rows are by zero:
 
 Both list the nonzero positions first (a branch-free compaction) and then add four picked rows
 per pass over an output row, which LLVM vectorises. Their cost follows the number of nonzeros, not
-the size of ``a``; at full density the loops are about 2.5x slower than OpenBLAS, so each routes
-to numpy (BLAS) above a density measured on the RBM's shapes (one thread; ``bench/rbm.py``):
+the size of ``a``; at full density the loops are 2.5-3x slower than OpenBLAS, so each routes
+to numpy (BLAS) above a density measured on the RBM's shapes (one thread, best of 7 blocks of
+calls, load ~6; the epoch itself is ``bench/rbm.py``):
 
 =====================================  ========  ========  ========  ========
 density of ``a``                        0.1       0.2       0.3       0.5
