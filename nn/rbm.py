@@ -35,10 +35,13 @@ fixed: the CD rule is autodiff of a free-energy difference. ``RBM.free_energy`` 
 autograd_core expression, so ``backward()`` gives the same numbers as ``RBM.cd_gradient``;
 the test suite checks it.
 
-The hot loop stays on numpy: the products run on BLAS (float32 by default) and the bias, sigmoid
-and Bernoulli sampling of each Gibbs step run fused in one pass (``autograd_core.kernels.
-gibbs_sample``, a Numba kernel with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twin), its
-uniforms converted from raw words of the RBM's generator.
+The hot loop stays on numpy arrays (float32 by default). The products that read visible rows,
+``v @ W`` and the weight update ``W += [v_data; v_model]^T [h_data; -h_model] lr / B``, skip the
+zero units (``kernels.sparse_matmul``, ``kernels.sparse_rank_update``: binary visible rows are
+mostly zeros; dense rows go to BLAS), the update is added straight into W, and ``h @ W^T`` runs
+on BLAS. The bias, sigmoid and Bernoulli sampling of each Gibbs step run fused in one pass
+(``kernels.gibbs_sample``), its uniforms converted from raw words of the RBM's generator. Each
+kernel is Numba with a numpy twin; ``AUTOGRAD_CORE_JIT=0`` selects the twins.
 
 >>> x, y = nn.data.load_digits()                     # pixels in [0, 1]
 >>> rbm = nn.RBM(64, 100, lr=0.05, epochs=10, seed=0).fit(x)
@@ -159,7 +162,6 @@ class RBM(EstimatorParams, Module):
             tensor._bump_version()
         self._velocity: list[np.ndarray] | None = None  # for W, b_visible, b_hidden
         self._chain: np.ndarray | None = None  # PCD: hidden states of the persistent chains
-        self._grad_w = np.empty_like(self.W.data)  # the update of W is written here, not allocated
         self.history_: dict[str, list[float]] = {"reconstruction_error": []}
 
     def get_config(self) -> dict[str, Any]:
@@ -220,8 +222,13 @@ class RBM(EstimatorParams, Module):
         words = kernels.random_words(self._rng, pre.size, self.dtype)
         return kernels.gibbs_sample(pre, bias, words)
 
+    def _hidden_pre_activation(self, v: np.ndarray) -> np.ndarray:
+        """``v @ W`` for the Gibbs steps, whose visible rows are mostly zeros (binary samples;
+        ``kernels.sparse_matmul`` falls back to BLAS for dense rows)."""
+        return kernels.sparse_matmul(v, self.W.data)
+
     def _sample_hidden(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._sample(v @ self.W.data, self.b_hidden.data)
+        return self._sample(self._hidden_pre_activation(v), self.b_hidden.data)
 
     def _sample_visible(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._sample(h @ self.W.data.T, self.b_visible.data)
@@ -290,7 +297,9 @@ class RBM(EstimatorParams, Module):
             if step == 0 and not self.persistent:
                 v_recon = v_probs
             if step == self.k - 1 and not self.persistent:
-                h_model = self._hidden_probs(v_model)  # the last hidden samples are not needed
+                # the last hidden samples are not needed
+                h_model = kernels.gibbs_sample(self._hidden_pre_activation(v_model),
+                                               self.b_hidden.data)[0]
             else:
                 h_model, h = self._sample_hidden(v_model)
         if self.persistent:
@@ -302,50 +311,62 @@ class RBM(EstimatorParams, Module):
         """One CD/PCD update from a batch; returns its summed squared reconstruction error."""
         h_data, h_sample = self._sample_hidden(v_data)
         v_model, h_model, v_recon = self._negative_phase(h_sample)
-        self._step(self._statistics(v_data, h_data, v_model, h_model, self.lr, self._grad_w))
+        self._step(*self._stacked(v_data, h_data, v_model, h_model, self.lr))
         diff = (v_data - v_recon).ravel()
         return float(diff @ diff)
 
-    def _statistics(self, v_data: np.ndarray, h_data: np.ndarray, v_model: np.ndarray,
-                    h_model: np.ndarray, scale: float = 1.0, out: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``scale * d/dtheta [mean F(v_data) - mean F(v_model)]`` for (W, b_visible, b_hidden),
-        from the hidden probabilities of each side. W's part is written into ``out`` if given.
+    def _stacked(self, v_data: np.ndarray, h_data: np.ndarray, v_model: np.ndarray,
+                 h_model: np.ndarray, lr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The statistics of both phases stacked, so that one product gives the descent step
+        ``-lr * d/dtheta [mean F(v_data) - mean F(v_model)]``: returns ``(v_both, h_both,
+        row_weights)`` with ``v_both^T h_both`` the step of W, ``row_weights @ v_both`` that of
+        b_visible and ``h_both.sum(axis=0)`` that of b_hidden.
         """
-        # One product for both phases, the scale folded into the small factor:
-        # [v_data; v_model]^T [-h_data * scale / B; h_model * scale / B'], and the visible
-        # biases from the same stacked rows by a vector-matrix product.
+        # [v_data; v_model]^T [h_data * lr / B; -h_model * lr / B']: the scale is folded into
+        # the small factor, and the visible biases come from the same rows.
         b, b_model = len(v_data), len(v_model)
-        pos, neg = scale / b, scale / b_model
+        pos, neg = lr / b, -lr / b_model
         v_both = np.empty((b + b_model, self.n_visible), self.dtype)
         v_both[:b] = v_data
         v_both[b:] = v_model
         h_both = np.empty((b + b_model, self.n_hidden), self.dtype)
-        np.multiply(h_data, -pos, out=h_both[:b])
+        np.multiply(h_data, pos, out=h_both[:b])
         np.multiply(h_model, neg, out=h_both[b:])
-        weights = np.full(b + b_model, neg, self.dtype)
-        weights[:b] = -pos
-        return np.matmul(v_both.T, h_both, out=out), weights @ v_both, h_both.sum(axis=0)
+        row_weights = np.full(b + b_model, neg, self.dtype)
+        row_weights[:b] = pos
+        return v_both, h_both, row_weights
 
-    def _step(self, lr_grads: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """``velocity = momentum * velocity - lr * (grad + weight_decay * W)``; param += velocity.
+    def _step(self, v_both: np.ndarray, h_both: np.ndarray, row_weights: np.ndarray) -> None:
+        """Apply the descent step of :meth:`_stacked` with momentum and weight decay:
+        ``velocity = momentum * velocity + step - lr * weight_decay * W``; ``param += velocity``
+        (without momentum ``W *= 1 - lr * weight_decay``, then ``param += step``).
 
-        ``lr_grads`` already holds ``lr * grad`` for (W, b_visible, b_hidden).
+        The step of W is added by ``kernels.sparse_rank_update`` straight into W (or into its
+        velocity): the visible rows are mostly zeros, and the gradient is never stored.
         """
-        params = (self.W.data, self.b_visible.data, self.b_hidden.data)
+        W = self.W.data
+        params = (W, self.b_visible.data, self.b_hidden.data)
         for tensor in (self.W, self.b_visible, self.b_hidden):
             tensor._bump_version()  # the update below writes their arrays in place
-        if self.weight_decay:
-            lr_grads[0][...] += (self.lr * self.weight_decay) * params[0]
+        bias_steps = (row_weights @ v_both, h_both.sum(axis=0))
+        decay = self.lr * self.weight_decay
         if not self.momentum:
-            for param, step in zip(params, lr_grads):
-                param -= step
+            if decay:
+                W *= 1 - decay
+            kernels.sparse_rank_update(W, v_both, h_both)
+            for param, step in zip(params[1:], bias_steps):
+                param += step
             return
         if self._velocity is None:
             self._velocity = [np.zeros_like(p) for p in params]
-        for param, step, velocity in zip(params, lr_grads, self._velocity):
+        for velocity in self._velocity:
             velocity *= self.momentum
-            velocity -= step
+        kernels.sparse_rank_update(self._velocity[0], v_both, h_both)
+        if decay:
+            self._velocity[0] -= decay * W
+        for velocity, step in zip(self._velocity[1:], bias_steps):
+            velocity += step
+        for param, velocity in zip(params, self._velocity):
             param += velocity
 
     def cd_gradient(self, v_data: Any, v_model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -363,8 +384,9 @@ class RBM(EstimatorParams, Module):
         """
         v_data = self._check("cd_gradient", v_data)
         v_model = self._check("cd_gradient", v_model)
-        return self._statistics(v_data, self._hidden_probs(v_data), v_model,
-                                self._hidden_probs(v_model))
+        v_both, h_both, row_weights = self._stacked(v_data, self._hidden_probs(v_data), v_model,
+                                                    self._hidden_probs(v_model), -1.0)
+        return v_both.T @ h_both, row_weights @ v_both, h_both.sum(axis=0)
 
     # -- inference ----------------------------------------------------------------------------
     def forward(self, v: Any) -> ag.Tensor:

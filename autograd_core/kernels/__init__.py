@@ -37,6 +37,7 @@ from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
 from .softmax_xent import softmax_xent_backward, softmax_xent_forward
+from .sparse import sparse_matmul, sparse_rank_update
 from .special import erf
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "sgd_update_many",
     "sigmoid_forward",
     "small_matmul",
+    "sparse_matmul",
+    "sparse_rank_update",
     "softmax_xent_backward",
     "softmax_xent_forward",
     "use_jit",

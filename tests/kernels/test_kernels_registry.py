@@ -17,6 +17,7 @@ import test_kernels_lstm
 import test_kernels_norm
 import test_kernels_optim
 import test_kernels_softmax_xent
+import test_kernels_sparse
 import test_kernels_special
 from kernel_table import REPO_ROOT, relayout
 
@@ -28,7 +29,7 @@ from autograd_core.kernels import registry
 def test_table_covers_every_kernel():
     families = (test_kernels_activation, test_kernels_conv, test_kernels_linalg,
                 test_kernels_lstm, test_kernels_norm, test_kernels_optim,
-                test_kernels_softmax_xent, test_kernels_special)
+                test_kernels_softmax_xent, test_kernels_sparse, test_kernels_special)
     assert {case.kernel for family in families for case in family.CASES} == set(K.names())
 
 

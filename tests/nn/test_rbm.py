@@ -74,6 +74,34 @@ def test_training_update_is_minus_lr_times_autodiff_gradient(momentum, weight_de
         np.testing.assert_allclose(p.data - old, -0.3 * g, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("density", [0.1, 0.7], ids=["sparse-rows", "dense-rows"])
+def test_momentum_and_weight_decay_over_two_updates(density, monkeypatch):
+    # Mostly-zero rows take the kernels' loops that skip zeros, dense ones BLAS: same rule.
+    rng = np.random.default_rng(2)
+    lr, momentum, decay = 0.2, 0.5, 0.01
+    rbm = random_rbm(40, 6, lr=lr, momentum=momentum, weight_decay=decay, batch_size=5,
+                     shuffle=False)
+    batches = [(rng.random((5, 40)) < density).astype(float) for _ in range(4)]
+    negatives = iter(batches[2:])
+    real_negative_phase = rbm._negative_phase
+
+    def fixed_negative_phase(h_sample):
+        v_model = next(negatives)
+        return v_model, rbm.transform(v_model), real_negative_phase(h_sample)[2]
+
+    monkeypatch.setattr(rbm, "_negative_phase", fixed_negative_phase)
+    params = [p.data.copy() for p in (rbm.W, rbm.b_visible, rbm.b_hidden)]
+    velocity = [np.zeros_like(p) for p in params]
+    for v_data, v_model in zip(batches[:2], batches[2:]):
+        grads = autodiff_gradient(rbm, v_data, v_model)  # at the RBM's current parameters
+        grads[0] = grads[0] + decay * params[0]
+        velocity = [momentum * vel - lr * g for vel, g in zip(velocity, grads)]
+        params = [p + vel for p, vel in zip(params, velocity)]
+        rbm.partial_fit(v_data)
+    for p, want in zip((rbm.W, rbm.b_visible, rbm.b_hidden), params):
+        np.testing.assert_allclose(p.data, want, rtol=1e-9, atol=1e-12)
+
+
 def test_free_energy_is_differentiable_in_the_data():
     rbm = random_rbm(5, 4)
     v = np.random.default_rng(0).random((3, 5))
