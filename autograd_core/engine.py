@@ -207,7 +207,7 @@ def _walk(root: Tensor, seed, retain_graph: bool, create_graph: bool,
                 if create_graph or saved is RELEASED:  # the common case skips the call
                     saved = node.saved_values(tensor if create_graph else None)
                 # its inputs/output written since it saved them? (only if anything was written)
-                if node.saved_versions is not None and node.writes_before != write_count[0]:
+                if saved and node.writes_before != write_count[0]:
                     node.check_saved(tensor)
                 input_grads = node.backward(grad, *saved)
                 if input_grads.__class__ is not tuple:
