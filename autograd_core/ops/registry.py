@@ -85,7 +85,7 @@ def unary(function_class: type, *, name: str | None = None, **declaration: Any) 
     """
 
     def op(a: Any) -> Tensor:
-        if a.__class__ is not Tensor:
+        if not isinstance(a, Tensor):
             a = operand(a, None, function_class.name)
         return function_class.apply_to_tensors((a,), a._requires_grad)
 
@@ -97,8 +97,8 @@ def binary(function_class: type, *, name: str | None = None, **declaration: Any)
     Python number takes the dtype of the float tensor beside it)."""
 
     def op(a: Any, b: Any) -> Tensor:
-        if a.__class__ is not Tensor or b.__class__ is not Tensor:
-            if a.__class__ is Tensor and b.__class__ is float and a.data.dtype.kind == "f":
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+            if b.__class__ is float and isinstance(a, Tensor) and a.data.dtype.kind == "f":
                 b = scalar(b, a.data.dtype)  # ``x * 0.5``, the common case, first
             else:
                 a, b = operand_pair(a, b, function_class.name)
