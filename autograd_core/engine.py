@@ -2,10 +2,10 @@
 
 The order comes from counting each tensor's consumers and releasing a tensor once all of them
 are done (Kahn's algorithm, from the output back). It is iterative (no recursion), so a chain of
-a million ops works. Each
-gradient is dropped from the working table as soon as its tensor has been processed, and each node
-releases its saved values as it is passed (unless ``retain_graph=True``), so memory falls during
-the walk instead of peaking at the end.
+a million ops works. A gradient travels with its tensor on the stack of ready tensors (only the
+partial sums of tensors still waiting for a consumer sit in a table) and is dropped once its
+tensor has been processed, and each node releases its saved values as it is passed (unless
+``retain_graph=True``), so memory falls during the walk instead of peaking at the end.
 """
 
 from __future__ import annotations

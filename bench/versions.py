@@ -5,11 +5,11 @@ has a version counter (the parameters, once an optimizer wrote them), their vers
 (``function._versions``); backward compares them only for nodes with a write since. "without"
 replaces that function by one returning None, which records nothing (this step writes nothing
 between forward and backward, so no comparison runs either way); the view bookkeeping (one
-``base`` test per op) and the loop asking for counters stay. Each timing runs in its own process with one thread, the two variants
-alternating round after round so that load on the machine hits both alike; each is summarised
-by the median over rounds of its best block. Time is the process's CPU time: on a shared, loaded
-machine the wall clock also counts the time the process waits for a core, which swamps a
-difference of a few percent.
+``base`` test per op) and the loop asking for counters stay. Each timing runs in its own
+process with one thread, the two variants alternating round after round so that load on the
+machine hits both alike; each is summarised by the median over rounds of its best block. Time is
+the process's CPU time: on a shared, loaded machine the wall clock also counts the time the
+process waits for a core, which swamps a difference of a few percent.
 
 Run: ``.venv/bin/python -m bench.versions [--rounds 9] [--batches 16 128]``
 """
