@@ -39,6 +39,8 @@ from .errors import AutogradError, DTypeError, ShapeError, describe
 from .mode import state
 from .tensor import Tensor, to_array, write_count
 
+_new_object = object.__new__
+NO_PARAMS: dict[str, Any] = {}  # never written: the params of an op called without any
 RELEASED = object()  # marks the saved values of a node whose graph was freed by backward
 
 # Frames from these folders are library internals; the "user line" is the first frame outside.
@@ -104,7 +106,7 @@ class Function:
     gradient_rule: ClassVar[tuple[str, ...] | None] = None
     # Class-level defaults, overridden per instance only when used, keep ``apply`` cheap.
     saved: tuple = ()
-    # For a node that saved arrays: the versions of its inputs and output when it ran, () when
+    # For a node that saved arrays: the versions of its inputs and output when it ran; None when
     # none of them had a version counter (all at 0, the common case); see check_saved.
     saved_versions: tuple[int, ...] | None = None
     writes_before: int = 0  # tensor.write_count when it saved them
@@ -144,18 +146,30 @@ class Function:
                                    for t in inputs], **params)
             if t._requires_grad:
                 requires_grad = True
+        return cls.apply_to_tensors(inputs, requires_grad, params)
+
+    @classmethod
+    def apply_to_tensors(cls, inputs: tuple[Tensor, ...], requires_grad: bool,
+                         params: dict[str, Any] = NO_PARAMS) -> Tensor:
+        """``apply`` for callers that hold Tensors already and know whether any requires grad
+        (the registry's operators): the conversion loop and the ``*inputs, **params`` packing
+        cost ~10% of a small op."""
         mode = state
         plain = mode.plain  # grad on, no anomaly, no recorder; else check each below
         if not plain and mode.recorder is not None:  # ag.jit is recording a step
             return mode.recorder.apply(cls, inputs, params)
         fn = cls()
         try:
-            if len(inputs) == 2:  # the common arities skip building a list: ~10% of an op
-                out = fn.forward(inputs[0].data, inputs[1].data, **params)
-            elif len(inputs) == 1:
-                out = fn.forward(inputs[0].data, **params)
-            else:
+            # the common calls skip building a list, and a call with **{} costs as much again
+            # as one without: ~10% of an op each
+            if params:
                 out = fn.forward(*[t.data for t in inputs], **params)
+            elif len(inputs) == 2:
+                out = fn.forward(inputs[0].data, inputs[1].data)
+            elif len(inputs) == 1:
+                out = fn.forward(inputs[0].data)
+            else:
+                out = fn.forward(*[t.data for t in inputs])
         except AutogradError:
             raise
         except (ValueError, TypeError, IndexError) as err:
@@ -165,11 +179,15 @@ class Function:
         if not plain and mode.anomaly:
             fn.created_at = creation_site()
             check_finite(out, cls.name, "forward output", fn.created_at)
-        node = fn if requires_grad and (plain or mode.grad_enabled) else None
-        result = Tensor._wrap(out, node)
+        recorded = requires_grad and (plain or mode.grad_enabled)
+        # Tensor._wrap(out, fn or None), written out: the call costs ~5% of a small op
+        result = _new_object(Tensor)
+        result.data = out
+        result._node = fn if recorded else None
+        result._requires_grad = recorded
         if out.base is not None:
             _share_version_counter(result, inputs)
-        if node is not None:
+        if recorded:
             if out.dtype.kind == "c":
                 raise DTypeError(f"{cls.name}: produced a {out.dtype} tensor (shape {out.shape}) "
                                  f"that would require grad; complex tensors cannot require "
@@ -180,7 +198,10 @@ class Function:
                 fn.scope = "/".join(scopes)
             if fn.saved:
                 fn.writes_before = write_count[0]  # read before the versions: see _bump_version
-                fn.saved_versions = _versions(inputs, result)
+                for t in inputs:  # written out: the call cost ~3% of a small op
+                    if t._version_counter is not None:
+                        fn.saved_versions = _versions(inputs, result)
+                        break
         return result
 
     # -- used by the engine -------------------------------------------------------------------
@@ -249,12 +270,9 @@ def _share_version_counter(view: Tensor, inputs: tuple[Tensor, ...]) -> None:
 
 
 def _versions(inputs: tuple[Tensor, ...], output: Tensor) -> tuple[int, ...]:
-    """The versions of the inputs, then the output; () when no input has a version counter,
-    which means all are at version 0 (an output shares a counter only with an input)."""
-    for t in inputs:
-        if t._version_counter is not None:
-            return tuple(t._version for t in (*inputs, output))
-    return ()
+    """The versions of the inputs, then the output (an output shares a counter only with an
+    input, so ``apply`` asks only when an input has one)."""
+    return tuple(t._version for t in (*inputs, output))
 
 
 def _op_error(op: str, inputs: tuple[Tensor, ...], err: Exception) -> Exception:

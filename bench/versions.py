@@ -1,13 +1,15 @@
 """Benchmark: what version counters cost on the MLP 784-256-256-10 SGD step (batch 16 and 128).
 
-A recorded node that saved arrays notes the versions of its inputs and output
-(``function._versions``) and backward compares them. "without" replaces that function by one
-returning None, which records nothing and skips every check; the view bookkeeping (one ``base``
-test per op) stays. Each timing runs in its own process with one thread, the two variants
-alternating round after round so that load on the machine hits both alike; each is summarised
-by the median over rounds of its best block. Time is the process's CPU time: on a shared, loaded
-machine the wall clock also counts the time the process waits for a core, which swamps a
-difference of a few percent.
+A recorded node that saved arrays notes the library's write count and, when one of its inputs
+has a version counter (the parameters, once an optimizer wrote them), their versions
+(``function._versions``); backward compares them only for nodes with a write since. "without"
+replaces that function by one returning None, which records nothing (this step writes nothing
+between forward and backward, so no comparison runs either way); the view bookkeeping (one
+``base`` test per op) and the loop asking for counters stay. Each timing runs in its own
+process with one thread, the two variants alternating round after round so that load on the
+machine hits both alike; each is summarised by the median over rounds of its best block. Time is
+the process's CPU time: on a shared, loaded machine the wall clock also counts the time the
+process waits for a core, which swamps a difference of a few percent.
 
 Run: ``.venv/bin/python -m bench.versions [--rounds 9] [--batches 16 128]``
 """

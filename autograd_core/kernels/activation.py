@@ -72,7 +72,10 @@ def sigmoid_forward(x: np.ndarray) -> np.ndarray:
     # numpy allocates the result: numba returning an array it allocated costs more than the
     # loop on these small arrays (``python -m bench.ops``)
     out = np.empty(x.shape, x.dtype)
-    get("sigmoid")(x.reshape(-1), out.reshape(-1))
+    if x.ndim == 1:  # reshape(-1) makes a new view even of a vector: two of them cost the loop
+        get("sigmoid")(x, out)
+    else:
+        get("sigmoid")(x.reshape(-1), out.reshape(-1))
     return out
 
 

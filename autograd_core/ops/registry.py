@@ -85,9 +85,9 @@ def unary(function_class: type, *, name: str | None = None, **declaration: Any) 
     """
 
     def op(a: Any) -> Tensor:
-        if a.__class__ is Tensor:  # nothing to convert: skips a call, ~5% of a small op
-            return function_class.apply(a)
-        return function_class.apply(operand(a, None, function_class.name))
+        if not isinstance(a, Tensor):
+            a = operand(a, None, function_class.name)
+        return function_class.apply_to_tensors((a,), a._requires_grad)
 
     return register(_named(op, function_class, name), **declaration)
 
@@ -97,12 +97,12 @@ def binary(function_class: type, *, name: str | None = None, **declaration: Any)
     Python number takes the dtype of the float tensor beside it)."""
 
     def op(a: Any, b: Any) -> Tensor:
-        if a.__class__ is Tensor:  # the common cases first: nothing to convert, or a float
-            if b.__class__ is Tensor:
-                return function_class.apply(a, b)
-            if b.__class__ is float and a.data.dtype.kind == "f":  # ``x * 0.5``
-                return function_class.apply(a, scalar(b, a.data.dtype))
-        return function_class.apply(*operand_pair(a, b, function_class.name))
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+            if b.__class__ is float and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+                b = scalar(b, a.data.dtype)  # ``x * 0.5``, the common case, first
+            else:
+                a, b = operand_pair(a, b, function_class.name)
+        return function_class.apply_to_tensors((a, b), a._requires_grad or b._requires_grad)
 
     return register(_named(op, function_class, name), **declaration)
 
