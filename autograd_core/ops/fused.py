@@ -246,7 +246,7 @@ def softmax_cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") 
     if labels.shape != (n,):
         raise ShapeError(f"softmax_cross_entropy: logits of shape {logits.shape} need {n} labels "
                          f"(shape ({n},)), got shape {labels.shape}")
-    if n and (labels.min() < 0 or labels.max() >= c):
+    if not kernels.labels_in_range(labels, c):
         bad = labels[(labels < 0) | (labels >= c)][0]
         raise ValueError(f"softmax_cross_entropy: label {bad} is out of range for {c} classes "
                          f"(logits of shape {logits.shape})")
