@@ -69,11 +69,14 @@ class Linear(Module):
 
     def forward(self, x: Any) -> ag.Tensor:
         x = ensure_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
             raise ag.ShapeError(f"{self.scope_name} ({self.extra_repr()}): expected an input "
                                 f"whose last dimension is {self.in_features}, got shape "
                                 f"{x.shape} {x.dtype}")
-        return ag.linear(x, self.weight, self.bias, self.activation)
+        # self.weight would be found by Module.__getattr__ after a failed lookup: ~1 us each
+        parameters = self._parameters
+        return ag.linear(x, parameters["weight"], parameters.get("bias"), self.activation)
 
     def get_config(self) -> dict[str, Any]:
         config = {"in_features": self.in_features, "out_features": self.out_features,

@@ -39,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 
 import autograd_core as ag
+from autograd_core import kernels
 from autograd_core.function import Function
 
 from ._checks import non_negative_float, probability
@@ -333,8 +334,10 @@ class _ClassLoss(_Loss):
                                 f"entries for {scores.shape[1]} classes")
         return scores
 
-    def _labels(self, target: np.ndarray, shape: tuple[int, int], what: str) -> np.ndarray:
-        """``target`` as int64 labels, each in [0, C) or equal to ``ignore_index``."""
+    def _labels(self, target: np.ndarray, shape: tuple[int, int], what: str
+                ) -> tuple[np.ndarray, bool]:
+        """``target`` as int64 labels, each in [0, C) or equal to ``ignore_index``, and whether
+        any of them is ignored."""
         name, n = type(self).__name__, shape[0]
         if target.shape != (n,):
             raise ag.ShapeError(
@@ -350,12 +353,17 @@ class _ClassLoss(_Loss):
             target = target.astype(np.int64)
         elif target.dtype.kind not in "iu":
             raise ag.DTypeError(f"{name}: labels must be integers, got {target.dtype}")
-        bad = (target != self.ignore_index) & ((target < 0) | (target >= shape[1]))
-        if bad.any():
-            raise ValueError(f"{name}: label {target[bad][0]} is out of range for {shape[1]} "
-                             f"classes ({what} of shape {shape}; ignore_index="
-                             f"{self.ignore_index})")
-        return target.astype(np.int64, copy=False)
+        classes, ignore = shape[1], self.ignore_index
+        if not kernels.labels_in_range(target, classes):  # the rare case: look closer
+            bad = (target != ignore) & ((target < 0) | (target >= classes))
+            if bad.any():
+                raise ValueError(f"{name}: label {target[bad][0]} is out of range for "
+                                 f"{classes} classes ({what} of shape {shape}; ignore_index="
+                                 f"{ignore})")
+            ignored = True  # the labels outside [0, C) are all ignore_index
+        else:  # an ignore_index outside [0, C) then matches none of them
+            ignored = 0 <= ignore < classes and bool(np.any(target == ignore))
+        return target.astype(np.int64, copy=False), ignored
 
     def _nll(self, log_probs: ag.Tensor, labels: np.ndarray, smoothing: float = 0.0
              ) -> ag.Tensor:
@@ -410,8 +418,8 @@ class NLLLoss(_ClassLoss):
     def forward(self, prediction: Any, target: Any) -> ag.Tensor:
         log_probs = self._scores(prediction, "log-probabilities")
         target_array = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
-        return self._nll(log_probs, self._labels(target_array, log_probs.shape,
-                                                 "log-probabilities"))
+        labels, _ = self._labels(target_array, log_probs.shape, "log-probabilities")
+        return self._nll(log_probs, labels)
 
 
 class CrossEntropyLoss(_ClassLoss):
@@ -440,9 +448,8 @@ class CrossEntropyLoss(_ClassLoss):
         target_array = target.data if isinstance(target, ag.Tensor) else np.asarray(target)
         if target_array.shape == logits.shape:
             return self._soft_targets(logits, target)
-        labels = self._labels(target_array, logits.shape, "logits")
-        if self.weight is None and not self.label_smoothing and \
-                not np.any(labels == self.ignore_index):
+        labels, ignored = self._labels(target_array, logits.shape, "logits")
+        if self.weight is None and not self.label_smoothing and not ignored:
             return ag.softmax_cross_entropy(logits, labels, self.reduction)
         return self._nll(ag.log_softmax(logits, axis=1), labels, self.label_smoothing)
 

@@ -36,7 +36,7 @@ from .lstm import lstm_backward_step, lstm_forward_step
 from .norm import batch_norm_apply, batch_norm_backward, batch_norm_stats
 from .optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from .registry import get, jit_enabled, names, use_jit
-from .softmax_xent import softmax_xent_backward, softmax_xent_forward
+from .softmax_xent import labels_in_range, softmax_xent_backward, softmax_xent_forward
 from .sparse import sparse_matmul, sparse_rank_update
 from .special import erf
 
@@ -57,6 +57,7 @@ __all__ = [
     "gibbs_sample",
     "im2col",
     "jit_enabled",
+    "labels_in_range",
     "lstm_backward_step",
     "lstm_forward_step",
     "matmul",

@@ -119,13 +119,12 @@ def sgd_update_many(
     raw = get(kernel)
     scalars: dict[np.dtype, tuple] = {}
     for param, grad, velocity, first_step in zip(params, grads, velocities, first_steps):
-        param = inplace_buffer(kernel, "param", param)
-        dtype, shape = param.dtype, param.shape
-        grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
+        flat_param, flat_grad = _param_and_grad(kernel, param, grad)
+        dtype = flat_param.dtype
         if momentum != 0 or velocity is not None:
             if velocity is None:
                 raise ValueError(f"{kernel}: momentum={momentum} needs a velocity buffer")
-            velocity = inplace_buffer(kernel, "velocity", velocity, dtype=dtype, shape=shape)
+            velocity = _state_buffer(kernel, "velocity", velocity, flat_param, param.shape)
         else:
             velocity = _NO_BUFFER[dtype]  # never read: one argument type for numba either way
         factors = scalars.get(dtype)
@@ -133,8 +132,27 @@ def sgd_update_many(
             scalar = dtype.type
             factors = scalars[dtype] = (scalar(lr), scalar(momentum), scalar(1 - dampening),
                                         scalar(weight_decay), bool(nesterov))
-        raw(param.reshape(-1), grad.reshape(-1), velocity.reshape(-1), *factors,
-            bool(first_step))
+        raw(flat_param, flat_grad, velocity, *factors, bool(first_step))
+
+
+def _param_and_grad(kernel: str, param: np.ndarray, grad: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``param`` (updated in place) and ``grad`` checked, as flat C-contiguous arrays.
+
+    This runs for every parameter of every step, so the common case (both C-contiguous, of one
+    float dtype and shape, param writeable) is recognised in one expression; anything else goes
+    through the full checks, which copy a non-contiguous grad or raise naming the problem.
+    ``ravel`` of a C-contiguous array is a view (and cheaper than ``reshape(-1)``).
+    """
+    if param.__class__ is np.ndarray and grad.__class__ is np.ndarray \
+            and param.dtype in FLOAT_DTYPES and grad.dtype == param.dtype \
+            and grad.shape == param.shape:
+        param_flags = param.flags
+        if param_flags.c_contiguous and param_flags.writeable and grad.flags.c_contiguous:
+            return param.ravel(), grad.ravel()
+    param = inplace_buffer(kernel, "param", param)
+    grad = float_input(kernel, "grad", grad, dtype=param.dtype, shape=param.shape)
+    return param.ravel(), grad.ravel()
 
 
 # --- Adam -------------------------------------------------------------------------------------
@@ -267,13 +285,12 @@ def adam_update_many(
                                                                 exp_avg_sqs, steps, maxima):
         if step < 1:
             raise ValueError(f"{kernel}: step counts from 1, got {step}")
-        param = inplace_buffer(kernel, "param", param)
-        dtype, shape = param.dtype, param.shape
-        grad = float_input(kernel, "grad", grad, dtype=dtype, shape=shape)
-        exp_avg = inplace_buffer(kernel, "exp_avg", exp_avg, dtype=dtype, shape=shape)
-        exp_avg_sq = inplace_buffer(kernel, "exp_avg_sq", exp_avg_sq, dtype=dtype, shape=shape)
+        flat_param, flat_grad = _param_and_grad(kernel, param, grad)
+        dtype, shape = flat_param.dtype, param.shape
+        exp_avg = _state_buffer(kernel, "exp_avg", exp_avg, flat_param, shape)
+        exp_avg_sq = _state_buffer(kernel, "exp_avg_sq", exp_avg_sq, flat_param, shape)
         max_sq = _NO_BUFFER[dtype] if max_sq is None else \
-            inplace_buffer(kernel, "max_exp_avg_sq", max_sq, dtype=dtype, shape=shape)
+            _state_buffer(kernel, "max_exp_avg_sq", max_sq, flat_param, shape)
         factors = scalars.get((dtype, step))
         if factors is None:
             bias_correction1 = 1 - beta1**step
@@ -288,5 +305,16 @@ def adam_update_many(
                 scalar(eps),
                 scalar(weight_decay),
             )
-        raw(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-            *factors, max_sq.reshape(-1), amsgrad, _TINY[dtype])
+        raw(flat_param, flat_grad, exp_avg, exp_avg_sq, *factors, max_sq, amsgrad, _TINY[dtype])
+
+
+def _state_buffer(kernel: str, name: str, buffer: np.ndarray, flat_param: np.ndarray,
+            shape: tuple[int, ...]) -> np.ndarray:
+    """A state buffer (momentum, moments) of the parameter's dtype and ``shape``, updated in
+    place, as a flat view; the common case is recognised at once, as in :func:`_param_and_grad`."""
+    if buffer.__class__ is np.ndarray and buffer.dtype == flat_param.dtype \
+            and buffer.shape == shape:
+        flags = buffer.flags
+        if flags.c_contiguous and flags.writeable:
+            return buffer.ravel()
+    return inplace_buffer(kernel, name, buffer, dtype=flat_param.dtype, shape=shape).ravel()

@@ -18,6 +18,19 @@ import numpy as np
 from ._checks import float_input
 from .registry import get, register
 
+_UNSIGNED = {np.dtype(t).itemsize: np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
+def labels_in_range(labels: np.ndarray, num_classes: int) -> bool:
+    """Whether every label of the integer array ``labels`` lies in [0, num_classes).
+
+    One pass instead of a minimum and a maximum: read as unsigned integers of the same size,
+    negative labels become larger than any class count, so the maximum alone tells.
+    """
+    if labels.dtype.kind == "i":
+        labels = labels.view(_UNSIGNED[labels.itemsize])
+    return not labels.size or int(np.maximum.reduce(labels, axis=None)) < num_classes
+
 
 def _labels(kernel: str, labels: np.ndarray, n: int, num_classes: int) -> np.ndarray:
     """Integer labels as C-contiguous int64, checked to lie in [0, num_classes)."""
@@ -27,7 +40,7 @@ def _labels(kernel: str, labels: np.ndarray, n: int, num_classes: int) -> np.nda
     if labels.shape != (n,):
         raise ValueError(f"{kernel}: labels must have shape ({n},), got {labels.shape}")
     # Raw kernels index without bounds checks: an out-of-range label must not reach them.
-    if n and (labels.min() < 0 or labels.max() >= num_classes):
+    if not labels_in_range(labels, num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)][0]
         raise ValueError(f"{kernel}: label {bad} is out of range for {num_classes} classes")
     return np.ascontiguousarray(labels, dtype=np.int64)

@@ -108,9 +108,10 @@ class Linear(Function):
         if isinstance(grad, Tensor):
             return self._backward_composed(grad, x, weight, out)
         needs = self.needs_input_grad
-        n_out = weight.shape[0]
-        grad = grad.reshape(-1, n_out)
-        out = out.reshape(-1, n_out)
+        flat = x.ndim == 2  # the common case: no reshapes
+        if not flat:
+            n_out = weight.shape[0]
+            grad, out = grad.reshape(-1, n_out), out.reshape(-1, n_out)
         has_bias = len(needs) == 3
         grad_bias = None
         if self.activation == "identity":
@@ -124,9 +125,11 @@ class Linear(Function):
                 grad, out, kernels.ACTIVATION_CODES[self.activation])
         grad_x = grad_weight = None
         if needs[0]:
-            grad_x = kernels.matmul(grad_z, weight).reshape(x.shape)
+            grad_x = kernels.matmul(grad_z, weight)
+            if not flat:
+                grad_x = grad_x.reshape(x.shape)
         if needs[1]:
-            grad_weight = kernels.matmul(grad_z.T, x.reshape(-1, x.shape[-1]))
+            grad_weight = kernels.matmul(grad_z.T, x if flat else x.reshape(-1, x.shape[-1]))
         return (grad_x, grad_weight, grad_bias) if has_bias else (grad_x, grad_weight)
 
     def _backward_composed(self, grad, x, weight, out):
@@ -165,23 +168,24 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None,
     if act not in kernels.ACTIVATION_CODES:
         raise ValueError(f"linear: unknown activation {activation!r}; use None or one of "
                          f"{list(kernels.ACTIVATION_CODES)}")
-    if weight.ndim != 2 or weight.dtype.kind != "f":
+    w, data = weight.data, x.data  # the arrays' attributes: cheaper than the Tensor properties
+    if w.ndim != 2 or w.dtype.kind != "f":
         raise ShapeError(f"linear: weight must be a 2-D float (out_features, in_features) "
-                         f"tensor, got shape {weight.shape} {weight.dtype}")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ShapeError(f"linear: input of shape {x.shape} {x.dtype} does not fit weight of "
-                         f"shape {weight.shape}: the input's last dimension must be "
-                         f"{weight.shape[1]}")
-    if x.dtype.kind != "f":
-        if x.dtype.kind not in "biu":
-            raise DTypeError(f"linear: input must be numeric, got {x.dtype}")
-        x = Tensor._wrap(x.data.astype(weight.dtype))
+                         f"tensor, got shape {w.shape} {w.dtype}")
+    if data.ndim == 0 or data.shape[-1] != w.shape[1]:
+        raise ShapeError(f"linear: input of shape {data.shape} {data.dtype} does not fit weight "
+                         f"of shape {w.shape}: the input's last dimension must be {w.shape[1]}")
+    if data.dtype.kind != "f":
+        if data.dtype.kind not in "biu":
+            raise DTypeError(f"linear: input must be numeric, got {data.dtype}")
+        x = Tensor._wrap(data.astype(w.dtype))
     if bias is None:
         return Linear.apply(x, weight, activation=act)
     bias = _to_tensor(bias)
-    if bias.shape != (weight.shape[0],) or bias.dtype.kind != "f":
-        raise ShapeError(f"linear: bias must be a float tensor of shape ({weight.shape[0]},), "
-                         f"got shape {bias.shape} {bias.dtype}")
+    b = bias.data
+    if b.shape != (w.shape[0],) or b.dtype.kind != "f":
+        raise ShapeError(f"linear: bias must be a float tensor of shape ({w.shape[0]},), "
+                         f"got shape {b.shape} {b.dtype}")
     return Linear.apply(x, weight, bias, activation=act)
 
 
@@ -246,7 +250,7 @@ def softmax_cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") 
     if labels.shape != (n,):
         raise ShapeError(f"softmax_cross_entropy: logits of shape {logits.shape} need {n} labels "
                          f"(shape ({n},)), got shape {labels.shape}")
-    if n and (labels.min() < 0 or labels.max() >= c):
+    if not kernels.labels_in_range(labels, c):
         bad = labels[(labels < 0) | (labels >= c)][0]
         raise ValueError(f"softmax_cross_entropy: label {bad} is out of range for {c} classes "
                          f"(logits of shape {logits.shape})")

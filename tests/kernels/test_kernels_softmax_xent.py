@@ -66,3 +66,14 @@ def test_softmax_xent_is_stable_for_huge_logits(impl, dtype):
         loss, probs = K.softmax_xent_forward(logits, np.array([0, 1]))
     np.testing.assert_allclose(loss, [0.0, 2e4])
     np.testing.assert_array_equal(probs, [[1, 0, 0], [1, 0, 0]])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64])
+def test_labels_in_range_reads_negative_labels_as_out_of_range(dtype):
+    assert K.labels_in_range(np.array([0, 2, 1], dtype), 3)
+    assert not K.labels_in_range(np.array([0, 3, 1], dtype), 3)
+    assert K.labels_in_range(np.array([], dtype), 3)
+    assert K.labels_in_range(np.array([0, 4, 1, 9], dtype)[::2], 3)  # strided: 0 and 1
+    if np.dtype(dtype).kind == "i":
+        assert not K.labels_in_range(np.array([0, -1, 1], dtype), 3)
+        assert not K.labels_in_range(np.array([np.iinfo(dtype).min], dtype), 3)
