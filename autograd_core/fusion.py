@@ -393,6 +393,14 @@ def _twin(source: str, dtype: np.dtype) -> Callable:
     return namespace["twin"]
 
 
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as file:
+            return file.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _compile(source: str, ndims: list[int], dtype: np.dtype) -> Callable:
     """``kernel`` of ``source`` compiled by Numba for arguments of ``dtype`` (C-contiguous arrays
     of ``ndims``, 0 for a scalar) and for nothing else. The source is written to a file named by
@@ -410,7 +418,9 @@ def _compile(source: str, ndims: list[int], dtype: np.dtype) -> Callable:
                           or registry.user_cache_dir(os.environ), "fused")
     path = os.path.join(folder, f"fused_{digest}.py")
     try:
-        if not os.path.exists(path):  # rewriting it would change its time and void the cache
+        # Rewrite the file only if it is missing or not this source (a file damaged or edited
+        # in the cache folder must not run): rewriting changes its time and voids the cache.
+        if _read(path) != source:
             os.makedirs(folder, exist_ok=True)
             temporary = f"{path}.{os.getpid()}.tmp"
             with open(temporary, "w") as file:

@@ -2,6 +2,8 @@
 against eager, bit for bit where only arithmetic is fused, within a few ulp where exp, log, tanh or
 sigmoid are."""
 
+import hashlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -245,3 +247,20 @@ def test_random_chains_of_fusable_ops_equal_eager(ops, case, reversed_operands):
         scale = np.max(np.abs(a[finite]), initial=1.0)
         np.testing.assert_allclose(b[finite], a[finite], rtol=0,
                                    atol=fusion.INEXACT_RTOL[a.dtype] * scale)
+
+
+def test_a_damaged_cached_loop_file_is_rewritten_not_run(tmp_path, monkeypatch):
+    """The loop's source file in the cache folder runs only if it is the source asked for."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    marker = f"{np.random.default_rng().integers(1 << 30)}"  # a source no earlier test compiled
+    source = fusion._module(["def kernel(A0, R1):", f"    # {marker}",
+                             "    for i in range(A0.size):", "        R1[i] = A0[i] * T(3)"],
+                            np.dtype(np.float64))
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    path = tmp_path / "fused" / f"fused_{digest}.py"
+    path.parent.mkdir()
+    path.write_text("raise SystemExit('this damaged file must not run')\n")
+    kernel = fusion._compile(source, [1, 1], np.dtype(np.float64))
+    out = np.zeros(3)
+    assert kernel(np.arange(3.0), out) and out.tolist() == [0.0, 3.0, 6.0]
+    assert path.read_text() == source
