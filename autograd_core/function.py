@@ -112,6 +112,10 @@ class Function:
     writes_before: int = 0  # tensor.write_count when it saved them
     scope: str | None = None
     created_at: str | None = None
+    params: dict[str, Any] = NO_PARAMS  # the keyword arguments forward ran with (viz reruns it)
+    # True for ops whose forward draws random numbers (dropout): rerunning one would draw
+    # others and move the generator on, so viz never does
+    draws_random: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -163,6 +167,7 @@ class Function:
             # the common calls skip building a list, and a call with **{} costs as much again
             # as one without: ~10% of an op each
             if params:
+                fn.params = params
                 out = fn.forward(*[t.data for t in inputs], **params)
             elif len(inputs) == 2:
                 out = fn.forward(inputs[0].data, inputs[1].data)
@@ -226,14 +231,23 @@ class Function:
             resolved.append(value)
         return tuple(resolved)
 
+    def written_since_run(self, output: Tensor) -> list[tuple[int, Tensor]]:
+        """The (slot, tensor) of each input and of the output (this node's ``output``) written
+        in place since this node ran (its version moved on); the slot of the output is the
+        number of inputs. Conservative for nodes that saved nothing: any write counts."""
+        versions = self.saved_versions
+        written = []
+        for slot, tensor in enumerate((*self.inputs, output)):
+            counter = tensor._version_counter
+            if counter is not None and counter[0] != (versions[slot] if versions else 0):
+                written.append((slot, tensor))
+        return written
+
     def check_saved(self, output: Tensor) -> None:
         """Raise if an input or the output (this node's ``output``) whose array forward saved was
         written in place since (its version moved on): the gradient would use the new values."""
         versions = self.saved_versions
-        for slot, tensor in enumerate((*self.inputs, output)):
-            counter = tensor._version_counter
-            if counter is None or counter[0] == (versions[slot] if versions else 0):
-                continue
+        for slot, tensor in self.written_since_run(output):
             if any(value is tensor.data for value in self.saved):
                 version = versions[slot] if versions else 0
                 which = "output" if tensor is output else f"input {slot}"

@@ -369,6 +369,8 @@ class Dropout(Function):
     The mask is drawn inside forward, so a replayed step (``ag.jit``) draws a fresh one each time.
     """
 
+    draws_random = True
+
     def forward(self, a, p):
         keep = random.get_generator().random(a.shape, dtype=np.float32) >= p
         mask = keep.astype(a.dtype) * np.asarray(1 / (1 - p), dtype=a.dtype)

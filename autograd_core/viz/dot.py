@@ -39,11 +39,12 @@ def draw(t: Tensor, show_grad: bool | str = "auto", show_data: bool = True,
     """The graph that produced ``t`` as a ``graphviz.Digraph`` (displays inline in Jupyter).
 
     - ``show_grad``: "auto" (the default) shows, once backward() has run, the gradient of every
-      value in graphs of up to 40 values (computed aside while the graph holds its saved values;
-      the leaves show their ``.grad``), and the ``.grad`` of leaves in larger ones; True shows
-      the ``.grad`` that backward() left (on leaves, and on tensors that called
-      ``retain_grad()``); "all" computes d t / d v for every value v without touching ``.grad``
-      (the graph must not have been freed); False shows none.
+      value in graphs of up to 40 values (computed aside while the graph holds its saved values,
+      or after a backward() that freed them by running each op again; the leaves show their
+      ``.grad``), and the ``.grad`` of leaves in larger ones; True shows the ``.grad`` that
+      backward() left (on leaves, and on tensors that called ``retain_grad()``); "all" computes
+      d t / d v for every value v without touching ``.grad`` (on a freed graph, not through an
+      op that draws random numbers or was written in place since); False shows none.
     - ``detail``: "auto" writes the numbers of tensors with at most ``max_elements`` (12)
       elements, data and gradient alike, and a summary of larger ones (mean and standard
       deviation of the data, norm of the gradient); "values" writes the numbers of every tensor

@@ -43,8 +43,10 @@ from .graph import (
 
 # Tensors with at most this many elements are narrated with their numbers.
 SMALL = 12
-FREED = ("the graph was freed by backward(): gradients of intermediate values are gone; call "
-         "backward(retain_graph=True), or explain before backward, to see them all")
+FREED = ("the graph was freed by backward(): the gradients of intermediate values were redone "
+         "by running each op again, but not through an op that draws random numbers or whose "
+         "values were written in place since; call backward(retain_graph=True), or explain "
+         "before backward, to see them all")
 
 
 class Explanation(str):
@@ -88,7 +90,8 @@ class Narrator:
     def title(self) -> str:
         root = self.view.root
         lines = [f"Backward pass of {self.out} (chain rule, from {self.out} back to the inputs):"]
-        if self.view.released and not self.view.scalar:
+        if self.view.released and any(id(value) not in self.grads for value in self.view.values
+                                      if value.requires_grad):
             lines.append(f"({FREED})")
         seed = "1" if root.size == 1 else f"ones of shape {root.shape} (as for {self.out}.sum())"
         lines.append(f"d{self.out}/d{self.out} = {seed}")

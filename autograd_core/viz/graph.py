@@ -2,8 +2,8 @@
 
 Nothing here changes the graph. Gradients come from ``engine.grad(..., retain_graph=True)`` while
 the graph still holds its saved values (it leaves every ``.grad`` untouched); after a backward()
-that freed the graph, from the ``.grad`` it left on leaves and retained tensors, and for graphs of
-scalars from the derivative each op declares (``Function.derivative``), see local_derivative.
+that freed the graph, from the ``.grad`` it left on leaves and retained tensors, and for the other
+values by rerunning each op on the values its inputs still hold (see rerun_backward).
 """
 
 from __future__ import annotations
@@ -166,24 +166,63 @@ def known_gradients(view: GraphView) -> dict[int, np.ndarray]:
         seed = None if root.size == 1 else np.ones_like(root.data)
         grads = engine.grad(root, wanted, gradient=seed, retain_graph=True)
         return {id(t): g.data for t, g in zip(wanted, grads)}
-    known = {id(t): t.grad.data for t in wanted if t.grad is not None}
+    known = rerun_backward(view)
+    known.update({id(t): t.grad.data for t in wanted if t.grad is not None})
     known[id(root)] = np.ones_like(root.data)
-    if view.scalar:
-        known.update(_scalar_chain_rule(view))
     return known
 
 
-def _scalar_chain_rule(view: GraphView) -> dict[int, np.ndarray]:
-    """The backward pass of a freed graph of scalars, redone from the local derivative rules."""
-    grads = {id(view.root): 1.0}
+def rerun_backward(view: GraphView) -> dict[int, np.ndarray]:
+    """d root / d value for the values of a freed graph, redone without its saved values.
+
+    Each op is run again on the arrays its inputs hold now, to rebuild what it saved, then its
+    backward passes the gradient on. Only where that is sure to give what the first backward
+    gave: an op is skipped when one of its inputs or its output was written in place since it
+    ran, when it draws random numbers (``Function.draws_random``), and when the rerun's output is
+    not exactly the output the graph holds; a value that reaches the root through a skipped op
+    gets no gradient, not a partial one. A non-scalar root is seeded with ones.
+    """
+    grads: dict[int, np.ndarray] = {id(view.root): np.ones_like(view.root.data)}
+    unknown: set[int] = set()
     for tensor in reversed(view.values):
-        if tensor._node is None or id(tensor) not in grads:
+        node = tensor._node
+        if node is None:
             continue
-        for index, inp in enumerate(tensor._node.inputs):
-            local = local_derivative(view, tensor, index)
-            if inp.requires_grad and local is not None:
-                grads[id(inp)] = grads.get(id(inp), 0.0) + grads[id(tensor)] * local[1]
-    return {key: np.asarray(value) for key, value in grads.items()}
+        grad = grads.get(id(tensor))
+        if id(tensor) in unknown:
+            input_grads = None
+        elif grad is None:  # its consumers passed it no gradient (an index, a mask)
+            continue
+        else:
+            input_grads = _rerun(node, tensor, grad)
+        for index, inp in enumerate(node.inputs):
+            if not inp.requires_grad:
+                continue
+            if input_grads is None:
+                unknown.add(id(inp))
+            elif input_grads[index] is not None:
+                fitted = engine._fit_to_input(np.asarray(input_grads[index]), inp, node.name)
+                previous = grads.get(id(inp))
+                grads[id(inp)] = fitted if previous is None else previous + fitted
+    return {key: grad for key, grad in grads.items() if key not in unknown}
+
+
+def _rerun(node: Function, output: Tensor, grad: np.ndarray) -> tuple | None:
+    """The gradients ``node``'s backward passes to its inputs, from a fresh run of its forward;
+    None when that run cannot be trusted to rebuild what the first one saved."""
+    if node.draws_random or node.written_since_run(output):
+        return None
+    rerun = type(node)()
+    rerun.inputs = node.inputs  # for needs_input_grad
+    try:
+        with no_grad():
+            out = rerun.forward(*[t.data for t in node.inputs], **node.params)
+            if not np.array_equal(out, output.data, equal_nan=True):
+                return None
+            grads = rerun.backward(grad, *rerun.saved)
+    except Exception:  # an op that cannot run again on what it holds now: no gradient drawn
+        return None
+    return grads if isinstance(grads, tuple) else (grads,)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from viz_examples import small_mlp, svg_texts, worked_example
 
 import autograd_core as ag
 from autograd_core.viz import Picture
+from autograd_core.viz.graph import collect, known_gradients
 
 
 def edges(source: str) -> list[tuple[str, str]]:
@@ -182,3 +183,54 @@ def test_intermediate_gradients_shown_by_default_on_small_graphs_after_backward(
     assert texts.count("grad 1") == 2 and "grad 4" in texts              # t, out and x
     assert svg_texts(ag.draw(out, show_grad=True).pipe("svg")).count("grad 1") == 1
     assert t.grad is None
+
+
+def _layer_loss() -> tuple[ag.Tensor, ...]:
+    rng = np.random.default_rng(0)
+    x = ag.tensor(rng.standard_normal((3, 4)), name="x")
+    w = ag.tensor(rng.standard_normal((4, 2)), requires_grad=True, name="w")
+    b = ag.tensor(np.zeros(2), requires_grad=True, name="b")
+    hidden = (x @ w + b).tanh()
+    return x, w, hidden, (hidden.sum(axis=1) ** 2).mean()
+
+
+def test_intermediate_gradients_of_a_tensor_graph_after_a_plain_backward():
+    *_, loss = _layer_loss()
+    aside = known_gradients(collect(loss))  # while the graph holds its saved values
+    loss.backward()
+    view = collect(loss)
+    assert view.released
+    again = known_gradients(view)  # every op rerun on its inputs' values, sum(axis=1) included
+    assert again.keys() == aside.keys() and len(again) == 8
+    for key, gradient in aside.items():
+        np.testing.assert_allclose(again[key], gradient, rtol=1e-12, atol=1e-15)
+    texts = svg_texts(ag.draw(loss, detail="summary").pipe("svg"))
+    assert sum(text.startswith("grad") or "‖grad‖" in text for text in texts) == 8
+
+
+def test_after_a_plain_backward_no_gradient_is_drawn_through_an_op_that_cannot_be_rerun():
+    x, w, hidden, loss = _layer_loss()
+    ag.manual_seed(0)
+    dropped = ag.dropout(hidden, 0.5)
+    out = (dropped * 2.0).sum()
+    out.backward()
+    state = ag.random.get_generator().bit_generator.state
+    known = known_gradients(collect(out))
+    assert ag.random.get_generator().bit_generator.state == state  # no mask drawn again
+    assert id(dropped) in known and id(hidden) not in known  # not a partial gradient either
+    np.testing.assert_array_equal(known[id(w)], w.grad.data)  # leaves keep their real .grad
+
+    *_, loss = _layer_loss()
+    inputs = loss._node.inputs[0]._node.inputs  # the square's input: hidden.sum(axis=1)
+    loss.backward()
+    with ag.no_grad():
+        inputs[0].mul_(3.0)  # written in place after the backward: its ops are not rerun
+    known = known_gradients(collect(loss))
+    assert id(inputs[0]) not in known
+
+    *_, hidden, loss = _layer_loss()
+    loss.backward()
+    before_tanh = hidden._node.inputs[0]  # x @ w + b
+    before_tanh.data[0, 0] += 1.0  # a write past the version counters: tanh's rerun differs
+    known = known_gradients(collect(loss))
+    assert id(hidden) in known and id(before_tanh) not in known

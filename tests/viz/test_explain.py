@@ -65,13 +65,24 @@ def test_tensor_graph_reports_shapes_and_norms_in_scopes():
     assert text.index("dloss/dW3") < text.index("dloss/dW1")  # backward order
 
 
-def test_freed_tensor_graph_says_so_and_keeps_what_grad_holds():
+def test_freed_tensor_graph_is_narrated_as_before_backward():
     loss, _ = small_mlp()
+    before = str(ag.explain(loss))
     loss.backward()
-    text = str(ag.explain(loss))
+    assert str(ag.explain(loss)) == before  # each op rerun on its inputs' values
+    assert "dloss/dW1 = X^T @ dloss/dt1: shape (4, 6), norm" in before
+
+
+def test_freed_graph_says_what_it_could_not_redo_and_keeps_what_grad_holds():
+    loss, params = small_mlp()
+    dropped = ag.dropout(loss._node.inputs[0], 0.5)  # the mask cannot be drawn again
+    dropped.name = "d"
+    out = (dropped**2).mean()
+    out.backward()
+    text = str(ag.explain(out))
     assert "graph was freed" in text and "retain_graph=True" in text
-    assert "dloss/dW1 = X^T @ dloss/dt1: shape (4, 6), norm" in text
-    assert "unknown (graph freed)" in text
+    assert "unknown (graph freed)" in text and "dout/dd = " in text
+    assert "dout/dW1 = X^T @ dout/dt1: shape (4, 6), norm" in text  # .grad of a leaf
 
 
 def test_no_graph_is_said_plainly():
